@@ -98,6 +98,10 @@ emit_line (struct vm_console *c, struct vm_console_source *s, long long now)
 
   if (c->marker && !c->marker_seen && strstr (s->line, c->marker))
     c->marker_seen = true;
+  /* A panic's reason comes first and its register dump after: the tail
+   * alone would quote the dump.  */
+  if (c->panic == NULL && *s->prefix == '\0' && strstr (s->line, "Kernel panic - "))
+    c->panic = xstrdup (strstr (s->line, "Kernel panic - "));
   if (c->on_line)
     c->on_line (c->on_line_data, s->name, s->line, now);
   s->line_len = 0;
@@ -264,4 +268,6 @@ vm_console_close (struct vm_console *c)
   c->path = NULL;
   free (c->marker);
   c->marker = NULL;
+  free (c->panic);
+  c->panic = NULL;
 }

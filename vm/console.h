@@ -49,6 +49,7 @@ struct vm_console
   size_t tail_next;
   char *marker; /* when set, marker_seen turns true on a line containing it */
   bool marker_seen;
+  char *panic; /* the guest kernel's "Kernel panic - ..." line, once seen */
   vm_console_line_fn on_line;
   void *on_line_data;
 };

@@ -422,6 +422,9 @@ fail_with_console (struct vm *vm, int status, const char *what, rv_error_t *err)
   kill_and_drain (vm);
   tail = vm_console_tail_text (vm);
   log = vm_impl_state_path (vm, "console.log");
+  if (vm->console_open && vm->console.panic)
+    return rv_error_set (err, status, "%s: the guest kernel panicked: %s; the console (`%s`) ends with: %s",
+                         what, vm->console.panic, log, tail);
   if (*tail)
     return rv_error_set (err, status, "%s; the console (`%s`) ends with: %s", what, log, tail);
   return rv_error_set (err, status, "%s; the console (`%s`) is empty", what, log);

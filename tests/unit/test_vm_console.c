@@ -184,3 +184,23 @@ Test (console, open_fails_with_the_path)
   cr_assert_str_eq (err->msg, "open console log `/nonexistent/dir/console.log`: No such file or directory");
   vm_console_close (&c);
 }
+
+Test (console, remembers_the_panic_line)
+{
+  _cleanup_free_ char *path = xasprintf ("%s/console.log", dir);
+  struct vm_console c;
+  rv_error_t err = NULL;
+  int guest = -1, helper = -1;
+
+  cr_assert_eq (vm_console_open (&c, path, 1 << 20, &err), 0);
+  cr_assert_eq (vm_console_add_source (&c, "guest", false, &guest, &err), 0);
+  cr_assert_eq (vm_console_add_source (&c, "qemu", true, &helper, &err), 0);
+  cr_assert_eq (write_all (helper, "Kernel panic - not from the guest\n", 34), 0);
+  cr_assert_eq (write_all (guest, "[ 1.2] Kernel panic - not syncing: Attempted to kill init!\nRIP: 0\n", 66),
+                0);
+  cr_assert_eq (vm_console_pump (&c, &err), 2);
+  cr_assert_str_eq (c.panic, "Kernel panic - not syncing: Attempted to kill init!");
+  (void) close (guest);
+  (void) close (helper);
+  vm_console_close (&c);
+}

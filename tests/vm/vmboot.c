@@ -1,0 +1,157 @@
+/* vmboot: boots one VM through the launcher API and reports, for the
+ * end-to-end tests in tests/vm/run and by hand.
+ *
+ *   vmboot --state DIR [--config FILE] [--marker TEXT] [--bare]
+ *          [--timeout MS] [--stop-timeout MS] [--kill]
+ *
+ * Prepares, starts and waits for readiness (the marker on the console, or
+ * the agent answering), prints "ready <ms>", then waits for the guest to
+ * power off by itself (vm_stop) or, with --kill, kills it.  Every error is
+ * printed as "error: <message>" and exits 1.  Before exiting it checks
+ * that none of the VM's processes is left and says so.  */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/utils.h"
+#include "vm/launcher.h"
+#include "vm/spawn.h"
+
+static int
+fail (rv_error_t *err)
+{
+  printf ("error: %s\n", (*err)->msg);
+  rv_error_release (err);
+  return 1;
+}
+
+static void
+print_line (void *data, const char *source, const char *line, long long now)
+{
+  long long start = *(long long *) data;
+  if (getenv ("VMBOOT_VERBOSE"))
+    printf ("%7lld ms [%s] %s\n", now - start, source, line);
+}
+
+/* After the VM is gone, none of its PIDs may be alive.  */
+static int
+check_gone (const pid_t *pids, size_t n)
+{
+  size_t i;
+  int left = 0;
+  for (i = 0; i < n; i++)
+    if (kill (pids[i], 0) == 0 || errno != ESRCH)
+      {
+        printf ("leftover: pid %d still exists\n", (int) pids[i]);
+        left++;
+      }
+  if (left == 0)
+    printf ("no process left\n");
+  return left ? 1 : 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  static const struct option longopts[] = {
+    { "state", required_argument, NULL, 's' },   { "config", required_argument, NULL, 'c' },
+    { "marker", required_argument, NULL, 'm' },  { "bare", no_argument, NULL, 'b' },
+    { "timeout", required_argument, NULL, 't' }, { "stop-timeout", required_argument, NULL, 'T' },
+    { "kill", no_argument, NULL, 'k' },          { NULL, 0, NULL, 0 },
+  };
+  struct vm_params params = { .tap_fd = -1 };
+  struct vm_config *config = NULL;
+  const char *config_path = NULL;
+  struct vm *vm = NULL;
+  rv_error_t err = NULL;
+  int timeout = -1, stop_timeout = 10000, opt, rc;
+  bool do_kill = false;
+  long long start;
+  pid_t pids[8];
+  size_t npids;
+
+  setvbuf (stdout, NULL, _IOLBF, 0);
+  while ((opt = getopt_long (argc, argv, "", longopts, NULL)) != -1)
+    switch (opt)
+      {
+      case 's':
+        params.state_dir = optarg;
+        break;
+      case 'c':
+        config_path = optarg;
+        break;
+      case 'm':
+        params.ready_marker = optarg;
+        break;
+      case 'b':
+        params.bare = true;
+        break;
+      case 't':
+        timeout = atoi (optarg);
+        break;
+      case 'T':
+        stop_timeout = atoi (optarg);
+        break;
+      case 'k':
+        do_kill = true;
+        break;
+      default:
+        return 2;
+      }
+  if (params.state_dir == NULL)
+    {
+      fprintf (stderr, "usage: vmboot --state DIR [--config FILE] [--marker TEXT] [--bare] [--timeout MS]\n");
+      return 2;
+    }
+
+  if (vm_config_load (config_path, &config, &err) < 0)
+    return fail (&err);
+  params.id = "vmboot";
+  params.config = config;
+  start = vm_now_ms ();
+  params.on_console_line = print_line;
+  params.on_console_line_data = &start;
+  if (timeout < 0)
+    timeout = (int) config->boot_timeout_ms;
+
+  if (vm_prepare (&params, &vm, &err) < 0)
+    {
+      vm_config_free (config);
+      return fail (&err) | check_gone (pids, 0);
+    }
+  printf ("launcher: %s\n", vm_describe (vm));
+  if (vm_start (vm, &err) < 0)
+    {
+      vm_free (vm);
+      vm_config_free (config);
+      return fail (&err) | check_gone (pids, 0);
+    }
+  npids = vm_pids (vm, pids, ARRAY_SIZE (pids));
+  if (npids > ARRAY_SIZE (pids))
+    npids = ARRAY_SIZE (pids);
+  if (vm_wait_ready (vm, timeout, &err) < 0)
+    {
+      rc = fail (&err);
+      vm_free (vm);
+      vm_config_free (config);
+      return rc | check_gone (pids, npids);
+    }
+  printf ("ready %lld ms\n", vm_now_ms () - start);
+
+  rc = 0;
+  if (do_kill)
+    {
+      vm_kill (vm);
+      printf ("killed\n");
+    }
+  else if (vm_stop (vm, stop_timeout, &err) < 0)
+    rc = fail (&err);
+  else
+    printf ("stopped %lld ms\n", vm_now_ms () - start);
+  vm_free (vm);
+  vm_config_free (config);
+  return rc | check_gone (pids, npids);
+}

@@ -429,6 +429,10 @@ int spec_config_load (const char *path, struct spec_config **ret, rv_error_t *er
 /* Serialises back to JSON (round trip: parse (to_json (c)) equals c).  */
 char *spec_config_to_json (const struct spec_config *config, bool beautify);
 
+/* Whether two configs hold the same values (absent and empty differ).  */
+bool spec_config_equal (const struct spec_config *a, const struct spec_config *b);
+
+/* Accepts NULL and objects that failed half-way through parsing.  */
 void spec_config_free (struct spec_config *config);
 
 /* process.json as `runc exec --process` reads it.  */
@@ -436,6 +440,7 @@ int spec_process_parse (const char *name, const char *data, size_t len, struct s
                         rv_error_t *err);
 int spec_process_load (const char *path, struct spec_process **ret, rv_error_t *err);
 char *spec_process_to_json (const struct spec_process *process, bool beautify);
+bool spec_process_equal (const struct spec_process *a, const struct spec_process *b);
 void spec_process_free (struct spec_process *process);
 
 /* Lookups used everywhere.  */

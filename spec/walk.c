@@ -221,19 +221,25 @@ sj_tree_parse (const char *file, const char *data, size_t len, struct sj_node **
   struct builder b = { 0 };
   yajl_handle h;
   yajl_status st;
-  size_t line, column;
+  size_t line, column, offset;
   int r = 0;
 
   h = yajl_alloc (&tree_callbacks, NULL, &b);
   if (h == NULL)
     return rv_error_make (err, ENOMEM, "%s: allocate the JSON parser", file);
 
+  /* A syntax error is where yajl stopped reading; an error from the final
+   * call (a document that ends early) is at the end of the input.  */
   st = yajl_parse (h, (const unsigned char *) data, len);
+  offset = yajl_get_bytes_consumed (h);
   if (st == yajl_status_ok)
-    st = yajl_complete_parse (h);
+    {
+      st = yajl_complete_parse (h);
+      offset = len;
+    }
   if (st != yajl_status_ok)
     {
-      position (data, len, yajl_get_bytes_consumed (h), &line, &column);
+      position (data, len, offset, &line, &column);
       if (b.too_deep)
         r = rv_error_set (err, EINVAL, "%s: line %zu, column %zu: nesting deeper than %d levels", file, line,
                           column, SJ_MAX_DEPTH);

@@ -419,7 +419,38 @@ struct spec_config
 /* Parses and validates config.json.  NAME is the file name used in error
  * messages ("config.json").  Errors read
  *   "config.json: .linux.resources.memory.limit: expected an integer, got a string".
- * Unknown properties are ignored, as the spec requires.  */
+ * Unknown properties are ignored, as the spec requires; a property given
+ * twice in one object is an error.  Returns -EINVAL for any bad document.
+ *
+ * What a parsed config guarantees (users need not check again):
+ *  - types and ranges of every field (uint32/uint16/int32/int64/uint64 as
+ *    the schema says); required fields present;
+ *  - ociVersion is SemVer; root.path set when root is; process.args has an
+ *    entry and process.cwd is absolute; env entries are NAME=VALUE;
+ *  - rlimit types are known RLIMIT_* names, unique, soft <= hard;
+ *  - capability names look like CAP_[A-Z0-9_]+ (not checked against the
+ *    kernel: runc warns and skips unknown ones);
+ *  - scheduler policy and flags known, nice -20..19 for SCHED_OTHER and
+ *    SCHED_BATCH, priority only for FIFO/RR, runtime/deadline/period only
+ *    for SCHED_DEADLINE; ioPriority class known and priority 0..7;
+ *  - hook paths absolute, timeouts > 0;
+ *  - mount uidMappings and gidMappings come together (destinations may be
+ *    relative: runc takes them relative to "/");
+ *  - namespace types known and unique, namespace paths absolute; timeOffsets
+ *    clocks are "monotonic"/"boottime", nanosecs < 1e9;
+ *  - devices: type c/b/u/p, major and minor given unless "p"; cgroup device
+ *    rules: type a/c/b, access a subset of "rwm";
+ *  - blkio weights 10..1000 or 0 (Docker's "unset"); weightDevice entries
+ *    have weight or leafWeight; rdma entries hcaHandles or hcaObjects;
+ *    hugepage sizes like "2MB"; unified keys have no '/';
+ *  - seccomp actions, operators, architectures and flags known; names has
+ *    an entry; errnoRet only with SCMP_ACT_ERRNO/SCMP_ACT_TRACE;
+ *    listenerMetadata only with listenerPath;
+ *  - rootfsPropagation one of (r)private, (r)shared, (r)slave,
+ *    (r)unbindable; maskedPaths and readonlyPaths absolute; memBwSchema
+ *    starts with "MB:"; personality domain LINUX or LINUX32;
+ *  - map keys (annotations, sysctl, unified, rdma) non-empty and unique;
+ *    no string holds a NUL byte.  */
 int spec_config_parse (const char *name, const char *data, size_t len, struct spec_config **ret,
                        rv_error_t *err);
 

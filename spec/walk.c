@@ -323,9 +323,19 @@ sj_pop (struct sj_walk *w, size_t saved)
 char *
 sj_quote (const char *s, size_t len)
 {
-  char *out = xmalloc (len * 6 + 3), *p = out;
+  char *out, *p;
+  bool cut = false;
   size_t i;
 
+  /* Messages stay short: long values are cut, at a UTF-8 boundary.  */
+  if (len > SJ_QUOTE_MAX)
+    {
+      len = SJ_QUOTE_MAX;
+      while (len > 0 && ((unsigned char) s[len] & 0xc0) == 0x80)
+        len--;
+      cut = true;
+    }
+  out = p = xmalloc (len * 6 + 8);
   *p++ = '"';
   for (i = 0; i < len; i++)
     {
@@ -357,6 +367,11 @@ sj_quote (const char *s, size_t len)
         }
     }
   *p++ = '"';
+  if (cut)
+    {
+      memcpy (p, "...", 3);
+      p += 3;
+    }
   *p = '\0';
   return out;
 }
@@ -828,6 +843,11 @@ static const struct int_limits L_I64 = { "int64", true, INT64_MIN, INT64_MAX };
 /* The text of an integer (the kind check ensured -?[0-9]+) as the C type
  * described by L, then within R when given.  Returns the value as int64 for
  * signed types and uint64 for unsigned ones.  */
+/* Numbers in messages are cut short: the text can be any length.  */
+#define NUM_FMT "%.*s%s"
+#define NUM_ARGS(v)                                                                                          \
+  (int) ((v)->text_len > 40 ? 40 : (v)->text_len), (v)->text, (v)->text_len > 40 ? "..." : ""
+
 static int
 integer_value (struct sj_walk *w, const struct sj_node *v, const struct int_limits *l,
                const struct sj_range *r, int64_t *ret_s, uint64_t *ret_u)
@@ -854,11 +874,11 @@ integer_value (struct sj_walk *w, const struct sj_node *v, const struct int_limi
     neg = false; /* -0 is 0 */
 
   if (overflow)
-    return sj_error (w, "%s is out of range for %s", v->text, l->name);
+    return sj_error (w, NUM_FMT " is out of range for %s", NUM_ARGS (v), l->name);
   if (!l->is_signed)
     {
       if (neg || mag > l->max)
-        return sj_error (w, "%s is out of range for %s", v->text, l->name);
+        return sj_error (w, NUM_FMT " is out of range for %s", NUM_ARGS (v), l->name);
       s = mag <= INT64_MAX ? (int64_t) mag : INT64_MAX;
     }
   else if (neg)
@@ -866,18 +886,18 @@ integer_value (struct sj_walk *w, const struct sj_node *v, const struct int_limi
       /* -(min) as unsigned, without overflowing on INT64_MIN.  */
       uint64_t limit = (uint64_t) (-(l->min + 1)) + 1;
       if (mag > limit)
-        return sj_error (w, "%s is out of range for %s", v->text, l->name);
+        return sj_error (w, NUM_FMT " is out of range for %s", NUM_ARGS (v), l->name);
       s = mag == (uint64_t) INT64_MAX + 1 ? INT64_MIN : -(int64_t) mag;
     }
   else
     {
       if (mag > l->max)
-        return sj_error (w, "%s is out of range for %s", v->text, l->name);
+        return sj_error (w, NUM_FMT " is out of range for %s", NUM_ARGS (v), l->name);
       s = (int64_t) mag;
     }
 
   if (r && !(r->zero_unset && s == 0) && (s < r->min || s > r->max))
-    return sj_error (w, "%s is out of range %" PRId64 "..%" PRId64 "%s", v->text, r->min, r->max,
+    return sj_error (w, NUM_FMT " is out of range %" PRId64 "..%" PRId64 "%s", NUM_ARGS (v), r->min, r->max,
                      r->zero_unset ? " (or 0 for unset)" : "");
   *ret_s = s;
   *ret_u = mag;
@@ -1052,6 +1072,9 @@ sj_walk_object (struct sj_walk *w, const struct sj_node *node, const struct sj_o
   size_t i;
   int r;
 
+  /* `seen` has a bit per field; no table comes close to 64 entries.  */
+  if (desc->n_fields > 64)
+    abort ();
   r = check_kind (w, node, SJ_K_OBJECT);
   if (r < 0)
     return r;
@@ -1343,21 +1366,61 @@ const struct sj_type sj_object_array = {
   SJ_K_ARRAY, object_array_parse, array_present, object_array_gen, object_array_equal, object_array_free,
 };
 
-/* The checks every key of a JSON map gets: a C string, non-empty, unique
- * (the JSON grammar allows repeated keys; which one wins is undefined).  */
 static int
-map_key_check (struct sj_walk *w, const struct sj_node *v, size_t i, const struct sj_check *check)
+compare_members (const void *a, const void *b, void *data)
+{
+  const struct sj_node *v = data;
+  const struct sj_member *x = &v->members[*(const size_t *) a];
+  const struct sj_member *y = &v->members[*(const size_t *) b];
+  size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+  int c = memcmp (x->key, y->key, n);
+
+  if (c == 0 && x->key_len != y->key_len)
+    c = x->key_len < y->key_len ? -1 : 1;
+  if (c == 0)
+    c = *(const size_t *) a < *(const size_t *) b ? -1 : 1;
+  return c;
+}
+
+/* The index of the first member, in document order, whose key appeared
+ * before; V->len when keys are unique.  Sorting keeps this O(n log n) for
+ * maps with many keys.  */
+static size_t
+first_repeated_key (const struct sj_node *v)
+{
+  _cleanup_free_ size_t *order = NULL;
+  size_t i, first = v->len;
+
+  if (v->len < 2)
+    return v->len;
+  order = xcalloc (v->len, sizeof (size_t));
+  for (i = 0; i < v->len; i++)
+    order[i] = i;
+  qsort_r (order, v->len, sizeof (size_t), compare_members, (void *) v);
+  for (i = 1; i < v->len; i++)
+    {
+      const struct sj_member *x = &v->members[order[i - 1]], *y = &v->members[order[i]];
+      if (x->key_len == y->key_len && memcmp (x->key, y->key, x->key_len) == 0 && order[i] < first)
+        first = order[i];
+    }
+  return first;
+}
+
+/* The checks every key of a JSON map gets: a C string, non-empty, unique
+ * (the JSON grammar allows repeated keys; which one wins is undefined).
+ * REPEATED is first_repeated_key's answer.  */
+static int
+map_key_check (struct sj_walk *w, const struct sj_node *v, size_t i, size_t repeated,
+               const struct sj_check *check)
 {
   const struct sj_member *m = &v->members[i];
-  size_t j;
 
   if (memchr (m->key, '\0', m->key_len) != NULL)
     return sj_error (w, "key contains a NUL character");
   if (m->key_len == 0)
     return sj_error (w, "empty key");
-  for (j = 0; j < i; j++)
-    if (v->members[j].key_len == m->key_len && memcmp (v->members[j].key, m->key, m->key_len) == 0)
-      return sj_error (w, "duplicate key");
+  if (i == repeated)
+    return sj_error (w, "duplicate key");
   return run_check (w, check, m->key);
 }
 
@@ -1367,13 +1430,13 @@ keyed_array_parse (struct sj_walk *w, const struct sj_node *v, void *base, const
   const struct sj_keyed *k = f->arg;
   const struct sj_object *desc = k->entry;
   char *arr = array_alloc (base, f, v->len, desc->size);
-  size_t i;
+  size_t i, repeated = first_repeated_key (v);
 
   for (i = 0; i < v->len; i++)
     {
       const struct sj_member *m = &v->members[i];
       size_t saved = sj_push_key (w, m->key, m->key_len);
-      int r = map_key_check (w, v, i, &k->key_check);
+      int r = map_key_check (w, v, i, repeated, &k->key_check);
       if (r == 0)
         {
           *(char **) (arr + i * desc->size) = xstrdup (m->key);
@@ -1426,13 +1489,13 @@ static int
 map_parse (struct sj_walk *w, const struct sj_node *v, void *base, const struct sj_field *f)
 {
   struct spec_kv *kv = array_alloc (base, f, v->len, sizeof (struct spec_kv));
-  size_t i;
+  size_t i, repeated = first_repeated_key (v);
 
   for (i = 0; i < v->len; i++)
     {
       const struct sj_member *m = &v->members[i];
       size_t saved = sj_push_key (w, m->key, m->key_len);
-      int r = map_key_check (w, v, i, f->arg);
+      int r = map_key_check (w, v, i, repeated, f->arg);
       if (r == 0)
         r = check_kind (w, m->value, SJ_K_STRING);
       if (r == 0)

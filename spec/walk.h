@@ -89,7 +89,9 @@ int sj_error (struct sj_walk *w, const char *fmt, ...) __attribute__ ((format (p
 int sj_field_error (struct sj_walk *w, const char *field, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
-/* S as a JSON string literal, for messages (quotes, escapes).  */
+/* S as a JSON string literal, for messages (quotes, escapes); cut after
+ * SJ_QUOTE_MAX bytes, with "..." after the closing quote.  */
+#define SJ_QUOTE_MAX 100
 char *sj_quote (const char *s, size_t len);
 
 /* ---- tables ---------------------------------------------------------- */

@@ -323,7 +323,7 @@ int
 spec_config_parse (const char *name, const char *data, size_t len, struct spec_config **ret, rv_error_t *err)
 {
   void *obj;
-  int r = sj_parse_document (name, data, len, &config_desc, &obj, err);
+  int r = sj_parse_document (name ? name : "config.json", data, len, &config_desc, &obj, err);
   if (r < 0)
     return r;
   *ret = obj;
@@ -364,7 +364,7 @@ spec_process_parse (const char *name, const char *data, size_t len, struct spec_
                     rv_error_t *err)
 {
   void *obj;
-  int r = sj_parse_document (name, data, len, &sj_process_desc, &obj, err);
+  int r = sj_parse_document (name ? name : "process.json", data, len, &sj_process_desc, &obj, err);
   if (r < 0)
     return r;
   *ret = obj;

@@ -417,10 +417,11 @@ struct spec_config
 };
 
 /* Parses and validates config.json.  NAME is the file name used in error
- * messages ("config.json").  Errors read
+ * messages (NULL: "config.json").  Errors read
  *   "config.json: .linux.resources.memory.limit: expected an integer, got a string".
  * Unknown properties are ignored, as the spec requires; a property given
- * twice in one object is an error.  Returns -EINVAL for any bad document.
+ * twice in one object is an error.  Returns -EINVAL for a bad document,
+ * -EFBIG for one over 64 MiB.
  *
  * What a parsed config guarantees (users need not check again):
  *  - types and ranges of every field (uint32/uint16/int32/int64/uint64 as
@@ -457,7 +458,10 @@ int spec_config_parse (const char *name, const char *data, size_t len, struct sp
 /* Reads and parses PATH; messages name the file by its base name.  */
 int spec_config_load (const char *path, struct spec_config **ret, rv_error_t *err);
 
-/* Serialises back to JSON (round trip: parse (to_json (c)) equals c).  */
+/* Serialises back to JSON (round trip: parse (to_json (c)) equals c), in
+ * the member order runc writes, leaving absent optionals out.  Returns a
+ * string the caller frees; NULL for a NULL config or a string that is not
+ * UTF-8 (only possible in a config built in code).  */
 char *spec_config_to_json (const struct spec_config *config, bool beautify);
 
 /* Whether two configs hold the same values (absent and empty differ).  */

@@ -78,7 +78,7 @@ spec_features_parse (const char *name, const char *data, size_t len, struct spec
                      rv_error_t *err)
 {
   void *obj;
-  int r = sj_parse_document (name, data, len, &features_desc, &obj, err);
+  int r = sj_parse_document (name ? name : "features.json", data, len, &features_desc, &obj, err);
   if (r < 0)
     return r;
   *ret = obj;

@@ -53,7 +53,7 @@ int
 spec_state_parse (const char *name, const char *data, size_t len, struct spec_state **ret, rv_error_t *err)
 {
   void *obj;
-  int r = sj_parse_document (name, data, len, &state_desc, &obj, err);
+  int r = sj_parse_document (name ? name : "state.json", data, len, &state_desc, &obj, err);
   if (r < 0)
     return r;
   *ret = obj;

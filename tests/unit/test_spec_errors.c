@@ -538,3 +538,22 @@ Test (errors, many_keys_duplicate_found_in_document_order)
   msg = config_error (doc);
   cr_assert_str_eq (msg, "config.json: .annotations[\"k7\"]: duplicate key");
 }
+
+Test (errors, oversized_document_and_default_name)
+{
+  size_t len = (64u << 20) + 1;
+  _cleanup_free_ char *big = xmalloc (len);
+  _cleanup_error_ rv_error_t err = NULL;
+  struct spec_config *c = NULL;
+  struct spec_process *p = NULL;
+
+  /* Refused before a byte is read.  */
+  cr_assert_eq (spec_config_parse ("config.json", big, len, &c, &err), -EFBIG);
+  cr_assert_str_eq (err->msg, "config.json: larger than 67108864 bytes");
+  cr_assert_null (c);
+
+  cr_assert_eq (spec_config_parse (NULL, "[]", 2, &c, &err), -EINVAL);
+  cr_assert_str_eq (err->msg, "config.json: expected an object, got an array");
+  cr_assert_eq (spec_process_parse (NULL, "[]", 2, &p, &err), -EINVAL);
+  cr_assert_str_eq (err->msg, "process.json: expected an object, got an array");
+}

@@ -24,6 +24,11 @@ MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 
 B ?= build
+
+# `make` alone builds everything; the first rule in the file would otherwise
+# be the first library archive.
+.DEFAULT_GOAL := all
+
 SANITIZE ?=
 FUZZ_SECONDS ?= 60
 

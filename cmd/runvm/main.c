@@ -204,6 +204,7 @@ static int __attribute__ ((noreturn)) run_help (const char *prog, char **args, i
     {
       text = app_help (prog);
       fputs (text, stdout);
+      free (TAKE_PTR (text));
       exit (0);
     }
   cmd = find_command (args[0]);
@@ -214,6 +215,7 @@ static int __attribute__ ((noreturn)) run_help (const char *prog, char **args, i
     }
   text = cli_command_help (prog, cmd);
   fputs (text, stdout);
+  free (TAKE_PTR (text));
   exit (0);
 }
 
@@ -246,8 +248,9 @@ run_command (const struct cli_command *cmd, struct cli_ctx *ctx, char **args, in
     }
   if (help)
     {
-      _cleanup_free_ char *text = cli_command_help (ctx->prog, cmd);
+      char *text = cli_command_help (ctx->prog, cmd);
       fputs (text, stdout);
+      free (text);
       exit (0);
     }
   ctx->cmd = cmd;

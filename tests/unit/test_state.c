@@ -540,7 +540,21 @@ Test (state, remove_does_not_cross_mounts, .init = setup, .fini = teardown)
   cr_assert_eq (mkdir_p (target, 0700, &err), 0);
   if (mount (src, target, NULL, MS_BIND, NULL) < 0)
     cr_skip_test ("bind mounts need CAP_SYS_ADMIN: %s", strerror (errno));
-  cr_assert_eq (state_remove (root, "mnt", &err), 0, "%s", err ? err->msg : "");
+  if (state_remove (root, "mnt", &err) < 0)
+    {
+      /* Leave no mount behind, wherever removal left the entry.  */
+      DIR *d = opendir (root);
+      struct dirent *de;
+      (void) umount2 (target, MNT_DETACH);
+      while (d && (de = readdir (d)))
+        {
+          _cleanup_free_ char *moved = xasprintf ("%s/%s/shared/rootfs", root, de->d_name);
+          (void) umount2 (moved, MNT_DETACH);
+        }
+      if (d)
+        closedir (d);
+      cr_assert_fail ("%s", err->msg);
+    }
   cr_assert_eq (access (precious, F_OK), 0, "the bind-mounted directory lost its content");
   cr_assert_eq (count_entries (root, false), 0);
   state_record_free (r);

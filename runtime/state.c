@@ -489,22 +489,56 @@ private_dir_create (const char *root, const char *prefix, bool make, rv_error_t 
   return NULL;
 }
 
-static uint64_t
-mount_id_at (int dfd, const char *name, dev_t *ret_dev)
+/* Where NAME (in DFD) sits: its device and the ID of its mount.  The
+ * mount ID tells a bind mount of the same file system apart, which the
+ * device cannot: statx gives it since Linux 5.8, name_to_handle_at since
+ * 2.6.39; without either, only the device is compared.  -errno when NAME
+ * cannot be looked at.  */
+struct place
+{
+  dev_t dev;
+  uint64_t mnt_id; /* 0 when unknown.  */
+};
+
+static int
+place_of (int dfd, const char *name, struct place *ret)
 {
   struct statx stx;
+  struct
+  {
+    struct file_handle fh;
+    unsigned char data[MAX_HANDLE_SZ];
+  } h;
+  int mnt = 0;
 
   if (statx (dfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx) < 0)
-    return 0;
-  *ret_dev = makedev (stx.stx_dev_major, stx.stx_dev_minor);
-  return (stx.stx_mask & STATX_MNT_ID) ? stx.stx_mnt_id : 0;
+    return -errno;
+  ret->dev = makedev (stx.stx_dev_major, stx.stx_dev_minor);
+  ret->mnt_id = 0;
+  if (stx.stx_mask & STATX_MNT_ID)
+    ret->mnt_id = stx.stx_mnt_id;
+  else
+    {
+      h.fh.handle_bytes = MAX_HANDLE_SZ;
+      if (name_to_handle_at (dfd, name, &h.fh, &mnt, 0) == 0 || errno == EOVERFLOW)
+        ret->mnt_id = (uint64_t) mnt + 1; /* + 1: 0 stays "unknown".  */
+    }
+  return 0;
+}
+
+static bool
+same_mount (const struct place *a, const struct place *b)
+{
+  if (a->mnt_id && b->mnt_id)
+    return a->mnt_id == b->mnt_id;
+  return a->dev == b->dev;
 }
 
 /* Removes what DFD holds.  An entry on another mount (a bind mount the
  * monitor left behind) is detached, never descended into, so that the
  * bundle behind it is never touched.  */
 static int
-remove_children (int dfd, const char *path, uint64_t mnt_id, dev_t dev, int depth, rv_error_t *err)
+remove_children (int dfd, const char *path, const struct place *top, int depth, rv_error_t *err)
 {
   _cleanup_closedir_ DIR *d = NULL;
   struct dirent *de;
@@ -525,22 +559,26 @@ remove_children (int dfd, const char *path, uint64_t mnt_id, dev_t dev, int dept
   while ((errno = 0, de = readdir (d)) != NULL)
     {
       _cleanup_free_ char *child = NULL;
-      dev_t cdev = 0;
-      uint64_t cmnt;
-      int tries;
+      struct place here;
+      int tries, r;
       struct stat st;
 
       if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
         continue;
       child = xasprintf ("%s/%s", path, de->d_name);
+      /* Mounts may be stacked: detach until the entry is on ours.  */
       for (tries = 0;; tries++)
         {
-          cmnt = mount_id_at (dfd, de->d_name, &cdev);
-          if ((mnt_id && cmnt && cmnt == mnt_id) || (!(mnt_id && cmnt) && cdev == dev))
+          r = place_of (dfd, de->d_name, &here);
+          if (r < 0 || same_mount (&here, top))
             break;
           if (tries >= 16 || umount2 (child, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
             return rv_error_make (err, tries >= 16 ? EBUSY : errno, "unmount `%s`", child);
         }
+      if (r == -ENOENT)
+        continue;
+      if (r < 0)
+        return rv_error_make (err, -r, "stat `%s`", child);
       if (fstatat (dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         {
           if (errno == ENOENT)
@@ -550,11 +588,10 @@ remove_children (int dfd, const char *path, uint64_t mnt_id, dev_t dev, int dept
       if (S_ISDIR (st.st_mode))
         {
           _cleanup_close_ int cfd = openat (dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-          int r;
 
           if (cfd < 0)
             return rv_error_make (err, errno, "open `%s`", child);
-          r = remove_children (cfd, child, mnt_id, dev, depth + 1, err);
+          r = remove_children (cfd, child, top, depth + 1, err);
           if (r < 0)
             return r;
           if (unlinkat (dfd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
@@ -572,14 +609,15 @@ static int
 remove_tree (const char *path, rv_error_t *err)
 {
   _cleanup_close_ int dfd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  dev_t dev = 0;
-  uint64_t mnt_id;
+  struct place top;
   int r;
 
   if (dfd < 0)
     return rv_error_make (err, errno, "open `%s`", path);
-  mnt_id = mount_id_at (dfd, ".", &dev);
-  r = remove_children (dfd, path, mnt_id, dev, 0, err);
+  r = place_of (dfd, ".", &top);
+  if (r < 0)
+    return rv_error_make (err, -r, "stat `%s`", path);
+  r = remove_children (dfd, path, &top, 0, err);
   if (r < 0)
     return r;
   if (rmdir (path) < 0 && errno != ENOENT)

@@ -563,11 +563,13 @@ Test (state, remove_does_not_cross_mounts, .init = setup, .fini = teardown)
 static pid_t
 zombie (void)
 {
+  siginfo_t info;
   pid_t p = fork ();
+
   if (p == 0)
     _exit (0);
-  /* Not reaped: it stays a zombie until the test ends.  */
-  usleep (50000);
+  /* Wait for the exit without reaping: it stays a zombie.  */
+  cr_assert_eq (waitid (P_PID, (id_t) p, &info, WEXITED | WNOWAIT), 0);
   return p;
 }
 

@@ -15,9 +15,6 @@
 #   make install          PREFIX (/usr/local), DESTDIR honoured
 #   make demo             install deps, build, boot a container in a microVM
 
-# The rules generated below come first in the file; plain `make` builds all.
-.DEFAULT_GOAL := all
-
 VERSION := 0.1.0
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin

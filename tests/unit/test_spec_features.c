@@ -145,7 +145,7 @@ Test (features, errors)
 /* What another runtime prints for `features` parses: the enumerations
  * agree with theirs.  */
 static void
-tool_features_parse (const char *tool)
+tool_features_parse (const char *tool, bool ours)
 {
   _cleanup_free_ char *cmd = xasprintf ("%s features 2>/dev/null", tool);
   _cleanup_free_ char *data = NULL;
@@ -159,6 +159,7 @@ tool_features_parse (const char *tool)
   cr_assert_not_null (p);
   cr_assert_eq (read_fd (fileno (p), 0, &data, &len, &err), 0);
   status = pclose (p);
+  cr_assert (!ours || (WIFEXITED (status) && WEXITSTATUS (status) == 0), "`%s` failed", cmd);
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0 || len == 0)
     cr_skip_test ("`%s` is not available", cmd);
   cr_assert_eq (spec_features_parse ("features.json", data, len, &f, &err), 0, "%s: %s", tool, err->msg);
@@ -170,13 +171,24 @@ tool_features_parse (const char *tool)
 
 Test (features, runc_features)
 {
-  tool_features_parse ("runc");
+  tool_features_parse ("runc", false);
 }
 
 Test (features, crun_features)
 {
   /* crun before 1.9 has no `features`; the test then skips.  */
-  tool_features_parse ("crun");
+  tool_features_parse ("crun", false);
+}
+
+/* And so does our own.  */
+Test (features, runvm_features)
+{
+  const char *dir = getenv ("RUNVM_BUILDDIR");
+  _cleanup_free_ char *runvm = NULL;
+
+  cr_assert_not_null (dir, "RUNVM_BUILDDIR is not set");
+  runvm = xasprintf ("%s/bin/runvm", dir);
+  tool_features_parse (runvm, true);
 }
 
 Test (features, free_accepts_null)

@@ -151,7 +151,7 @@ Test (round_trip, invalid_utf8_gives_null)
 
 /* Runs TOOL spec [ARGS] in a fresh directory and parses what it wrote.  */
 static void
-tool_spec_parses (const char *tool, const char *extra)
+tool_spec_parses (const char *tool, const char *extra, bool ours)
 {
   char dir[] = "/tmp/rv-spec-XXXXXX";
   _cleanup_free_ char *cmd = NULL, *path = NULL;
@@ -159,9 +159,12 @@ tool_spec_parses (const char *tool, const char *extra)
   struct spec_config *c = NULL;
   int status;
 
-  cmd = xasprintf ("command -v %s >/dev/null 2>&1", tool);
+  cmd = xasprintf ("command -v '%s' >/dev/null 2>&1", tool);
   if (system (cmd) != 0)
-    cr_skip_test ("%s is not installed", tool);
+    {
+      cr_assert_not (ours, "%s is missing", tool);
+      cr_skip_test ("%s is not installed", tool);
+    }
   cr_assert_not_null (mkdtemp (dir));
   free (cmd);
   cmd = xasprintf ("cd %s && %s spec %s >/dev/null 2>&1", dir, tool, extra);
@@ -183,22 +186,43 @@ tool_spec_parses (const char *tool, const char *extra)
 
 Test (round_trip, runc_spec)
 {
-  tool_spec_parses ("runc", "");
+  tool_spec_parses ("runc", "", false);
 }
 
 Test (round_trip, runc_spec_rootless)
 {
-  tool_spec_parses ("runc", "--rootless");
+  tool_spec_parses ("runc", "--rootless", false);
 }
 
 Test (round_trip, crun_spec)
 {
-  tool_spec_parses ("crun", "");
+  tool_spec_parses ("crun", "", false);
 }
 
 Test (round_trip, crun_spec_rootless)
 {
-  tool_spec_parses ("crun", "--rootless");
+  tool_spec_parses ("crun", "--rootless", false);
+}
+
+/* Our own `runvm spec` writes what our parser reads.  */
+static char *
+runvm_binary (void)
+{
+  const char *dir = getenv ("RUNVM_BUILDDIR");
+  cr_assert_not_null (dir, "RUNVM_BUILDDIR is not set");
+  return xasprintf ("%s/bin/runvm", dir);
+}
+
+Test (round_trip, runvm_spec)
+{
+  _cleanup_free_ char *runvm = runvm_binary ();
+  tool_spec_parses (runvm, "", true);
+}
+
+Test (round_trip, runvm_spec_rootless)
+{
+  _cleanup_free_ char *runvm = runvm_binary ();
+  tool_spec_parses (runvm, "--rootless", true);
 }
 
 static double

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -80,8 +81,19 @@ child_exec (const struct vm_spawn_opts *o, int devnull, pid_t parent, int errfd)
   memset (&sa, 0, sizeof (sa));
   sa.sa_handler = SIG_DFL;
   for (sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      (void) sigaction (sig, &sa, NULL);
+    if (sig != SIGKILL && sig != SIGSTOP && sigaction (sig, &sa, NULL) < 0)
+      {
+        /* glibc refuses its reserved signals (32, 33), which an ignoring
+         * parent would still pass on; the kernel takes them.  */
+        struct
+        {
+          void (*handler) (int);
+          unsigned long flags;
+          void (*restorer) (void);
+          uint64_t mask;
+        } ksa = { SIG_DFL, 0, NULL, 0 };
+        (void) syscall (SYS_rt_sigaction, sig, &ksa, NULL, sizeof (ksa.mask));
+      }
   (void) sigprocmask (SIG_SETMASK, &none, NULL);
   (void) setpgid (0, 0);
 

@@ -2,11 +2,13 @@
  * end-to-end tests in tests/vm/run and by hand.
  *
  *   vmboot --state DIR [--config FILE] [--marker TEXT] [--bare]
- *          [--timeout MS] [--stop-timeout MS] [--kill]
+ *          [--timeout MS] [--stop-timeout MS] [--kill] [--exec CMD]
  *
  * Prepares, starts and waits for readiness (the marker on the console, or
  * the agent answering), prints "ready <ms>", then waits for the guest to
- * power off by itself (vm_stop) or, with --kill, kills it.  Every error is
+ * power off by itself (vm_stop) or, with --kill, kills it.  --exec runs
+ * the shell command CMD first, with the VM's processes in $VM_PIDS
+ * (bench/mem measures them so), and implies --kill.  Every error is
  * printed as "error: <message>" and exits 1.  Before exiting it checks
  * that none of the VM's processes is left and says so.  */
 #include <errno.h>
@@ -57,14 +59,19 @@ int
 main (int argc, char **argv)
 {
   static const struct option longopts[] = {
-    { "state", required_argument, NULL, 's' },   { "config", required_argument, NULL, 'c' },
-    { "marker", required_argument, NULL, 'm' },  { "bare", no_argument, NULL, 'b' },
-    { "timeout", required_argument, NULL, 't' }, { "stop-timeout", required_argument, NULL, 'T' },
-    { "kill", no_argument, NULL, 'k' },          { NULL, 0, NULL, 0 },
+    { "state", required_argument, NULL, 's' },
+    { "config", required_argument, NULL, 'c' },
+    { "marker", required_argument, NULL, 'm' },
+    { "bare", no_argument, NULL, 'b' },
+    { "timeout", required_argument, NULL, 't' },
+    { "stop-timeout", required_argument, NULL, 'T' },
+    { "kill", no_argument, NULL, 'k' },
+    { "exec", required_argument, NULL, 'e' },
+    { NULL, 0, NULL, 0 },
   };
   struct vm_params params = { .tap_fd = -1 };
   struct vm_config *config = NULL;
-  const char *config_path = NULL;
+  const char *config_path = NULL, *exec_cmd = NULL;
   struct vm *vm = NULL;
   rv_error_t err = NULL;
   int timeout = -1, stop_timeout = 10000, opt, rc;
@@ -96,6 +103,10 @@ main (int argc, char **argv)
         stop_timeout = atoi (optarg);
         break;
       case 'k':
+        do_kill = true;
+        break;
+      case 'e':
+        exec_cmd = optarg;
         do_kill = true;
         break;
       default:
@@ -142,6 +153,20 @@ main (int argc, char **argv)
   printf ("ready %lld ms\n", vm_now_ms () - start);
 
   rc = 0;
+  if (exec_cmd)
+    {
+      _cleanup_free_ char *list = xstrdup ("");
+      size_t i;
+      for (i = 0; i < npids; i++)
+        {
+          char *n = xasprintf ("%s%s%d", list, i ? " " : "", (int) pids[i]);
+          free (list);
+          list = n;
+        }
+      setenv ("VM_PIDS", list, 1);
+      if (system (exec_cmd) != 0)
+        rc = 1;
+    }
   if (do_kill)
     {
       vm_kill (vm);

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -252,45 +253,51 @@ start_virtiofsd (struct vm *vm, char **ret_socket, int *ret_keep_fd, rv_error_t 
   return 0;
 }
 
-/* runvm-vsockd serves QEMU's vhost-user-vsock-device on the inherited
- * listening socket and the guest's ports on <state>/vsock.sock.  */
+/* runvm-vsockd (docs/vsock.md) serves QEMU's vhost-user-vsock-device on
+ * one end of a socketpair, QEMU holds the other (`-chardev socket,fd=`):
+ * no path to race on or to outgrow sun_path, and QEMU's end goes with
+ * QEMU.  The guest's ports appear on <state>/vsock.sock.  *RET_QEMU_FD is
+ * QEMU's end, for the caller to pass on and close.  */
 static int
-start_vsockd (struct vm *vm, char **ret_socket, int *ret_keep_fd, rv_error_t *err)
+start_vsockd (struct vm *vm, int *ret_qemu_fd, rv_error_t *err)
 {
   struct qemu_priv *p = priv (vm);
-  _cleanup_close_ int listen_fd = -1, log_wr = -1;
-  _cleanup_free_ char *path = NULL, *uds = vm_impl_state_path (vm, "vsock.sock"), *fdarg = NULL;
+  _cleanup_close_ int daemon_fd = -1, qemu_fd = -1, log_wr = -1;
+  _cleanup_free_ char *uds = vm_impl_state_path (vm, "vsock.sock"), *fdarg = NULL;
   _cleanup_strv_ char **argv = NULL;
   struct vm_spawn_opts o = { 0 };
-  int keep[1], dir_fd, r;
+  int keep[1], sv[2], r;
 
   /* Other processes (runvm exec, runvm kill) dial this path from
    * state.json, so it must be a real one.  */
   if (strlen (uds) >= sizeof (vm->transport.path))
     return rv_error_set (err, ENAMETOOLONG, "`%s` is too long for a socket path; use a shorter --root", uds);
-  r = socket_path (vm, "vsock-vu.sock", &path, &dir_fd, err);
-  if (r < 0)
-    return r;
-  r = vm_impl_listen_unix (path, &listen_fd, err);
-  if (r < 0)
-    return r;
-  listen_fd = vm_fd_above_stdio (listen_fd);
-  if (listen_fd < 0)
-    return rv_error_make (err, -listen_fd, "runvm-vsockd socket");
+  /* A stale socket of an earlier VM of this state directory would make the
+   * daemon refuse to start.  */
+  (void) unlink (uds);
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    return rv_error_make (err, errno, "socketpair for runvm-vsockd");
+  daemon_fd = vm_fd_above_stdio (sv[0]);
+  qemu_fd = vm_fd_above_stdio (sv[1]);
+  if (daemon_fd < 0 || qemu_fd < 0)
+    return rv_error_make (err, EMFILE, "socketpair for runvm-vsockd");
   r = vm_console_add_source (&vm->console, "runvm-vsockd", true, &log_wr, err);
   if (r < 0)
     return r;
 
-  fdarg = xasprintf ("--vhost-user-fd=%d", listen_fd);
+  fdarg = xasprintf ("%d", daemon_fd);
   strv_append (&argv, p->vsockd);
+  strv_append (&argv, "--fd");
   strv_append (&argv, fdarg);
   strv_append (&argv, "--uds-path");
   strv_append (&argv, uds);
-  strv_append (&argv, "--exit-with-parent");
+  /* The CID is private to this VM's device: any valid one will do.  */
+  strv_append (&argv, "--guest-cid");
+  strv_append (&argv, "3");
   if (vm->config->debug)
     strv_append (&argv, "--debug");
 
-  keep[0] = listen_fd;
+  keep[0] = daemon_fd;
   o.argv = argv;
   o.stdin_fd = -1;
   o.stdout_fd = log_wr;
@@ -305,8 +312,7 @@ start_vsockd (struct vm *vm, char **ret_socket, int *ret_keep_fd, rv_error_t *er
   vm->transport.port = vm->config->agent_port;
   memcpy (vm->transport.path, uds, strlen (uds) + 1);
   vm->transport_set = true;
-  *ret_socket = TAKE_PTR (path);
-  *ret_keep_fd = dir_fd;
+  *ret_qemu_fd = TAKE_FD (qemu_fd);
   return 0;
 }
 
@@ -315,12 +321,12 @@ qemu_start (struct vm *vm, rv_error_t *err)
 {
   struct qemu_priv *p = priv (vm);
   const struct vm_config *c = vm->config;
-  _cleanup_close_ int serial_wr = -1, stderr_wr = -1, vhost_fd = -1;
-  _cleanup_free_ char *fs_socket = NULL, *vu_socket = NULL, *name = NULL;
+  _cleanup_close_ int serial_wr = -1, stderr_wr = -1, vhost_fd = -1, vsock_fd = -1;
+  _cleanup_free_ char *fs_socket = NULL, *name = NULL;
   _cleanup_strv_ char **cmdline = NULL, **argv = NULL;
   struct qemu_spec spec = { 0 };
   struct vm_spawn_opts o = { 0 };
-  int keep[4], fs_dir_fd = -1, vu_dir_fd = -1, r;
+  int keep[4], fs_dir_fd = -1, r;
   size_t nkeep = 0;
 
   r = vm_impl_console_open (vm, err);
@@ -363,16 +369,15 @@ qemu_start (struct vm *vm, rv_error_t *err)
     }
   else
     {
-      r = start_vsockd (vm, &vu_socket, &vu_dir_fd, err);
+      r = start_vsockd (vm, &vsock_fd, err);
       if (r < 0)
         return r;
       spec.vsock = QEMU_VSOCK_VHOST_USER;
-      spec.vsock_socket = vu_socket;
+      spec.vsock_fd = vsock_fd;
+      keep[nkeep++] = vsock_fd;
     }
   if (fs_dir_fd >= 0)
     keep[nkeep++] = fs_dir_fd;
-  else if (vu_dir_fd >= 0)
-    keep[nkeep++] = vu_dir_fd;
   if (vm->tap_fd >= 0)
     keep[nkeep++] = vm->tap_fd;
 
@@ -395,6 +400,8 @@ qemu_start (struct vm *vm, rv_error_t *err)
   spec.sandbox = true;
   if (spec.vsock != QEMU_VSOCK_VHOST)
     spec.vhost_fd = -1;
+  if (spec.vsock != QEMU_VSOCK_VHOST_USER)
+    spec.vsock_fd = -1;
   argv = qemu_build_argv (&spec);
 
   o.argv = argv;

@@ -167,7 +167,10 @@ qemu_build_argv (const struct qemu_spec *s)
     case QEMU_VSOCK_VHOST_USER:
       o = opt_start ("socket");
       qemu_opt_add (&o, "id", "vsock0");
-      qemu_opt_add (&o, "path", s->vsock_socket);
+      if (s->vsock_fd >= 0)
+        qemu_opt_add_u64 (&o, "fd", (uint64_t) s->vsock_fd);
+      else
+        qemu_opt_add (&o, "path", s->vsock_socket);
       arg2 (&argv, "-chardev", o);
       o = opt_start ("vhost-user-vsock-device");
       qemu_opt_add (&o, "chardev", "vsock0");

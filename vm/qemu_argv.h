@@ -35,7 +35,8 @@ struct qemu_spec
   enum qemu_vsock vsock;
   uint32_t guest_cid;       /* QEMU_VSOCK_VHOST */
   int vhost_fd;             /* QEMU_VSOCK_VHOST: an open /dev/vhost-vsock, -1 to let QEMU open it */
-  const char *vsock_socket; /* QEMU_VSOCK_VHOST_USER: the device's vhost-user socket */
+  int vsock_fd;             /* QEMU_VSOCK_VHOST_USER: QEMU's end of a socketpair with the device, or -1 */
+  const char *vsock_socket; /* QEMU_VSOCK_VHOST_USER when vsock_fd is -1: the device's listening socket */
 
   const char *fs_socket; /* virtiofsd's vhost-user socket, NULL for none */
   const char *fs_tag;

@@ -37,6 +37,7 @@ base_spec (void)
   s.cmdline = cmdline;
   s.vsock = QEMU_VSOCK_NONE;
   s.vhost_fd = -1;
+  s.vsock_fd = -1;
   s.tap_fd = -1;
   return s;
 }
@@ -125,6 +126,16 @@ Test (qemu_argv, vhost_user_vsock_and_fs)
                     "socket,id=fs0,path=/run/runvm/c,,1/fs.sock");
   cr_assert_str_eq (find_opt (argv, "-device", "vhost-user-fs-device"),
                     "vhost-user-fs-device,chardev=fs0,tag=runvm,queue-size=1024");
+}
+
+Test (qemu_argv, vhost_user_vsock_on_an_inherited_socket)
+{
+  struct qemu_spec s = base_spec ();
+  _cleanup_strv_ char **argv = NULL;
+  s.vsock = QEMU_VSOCK_VHOST_USER;
+  s.vsock_fd = 5;
+  argv = qemu_build_argv (&s);
+  cr_assert_str_eq (find_opt (argv, "-chardev", "socket,id=vsock0"), "socket,id=vsock0,fd=5");
 }
 
 Test (qemu_argv, tap_and_sandbox)

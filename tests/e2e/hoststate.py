@@ -319,6 +319,7 @@ ENGINE_DIRS = ["/run/containerd/s", "/run/containerd/fifo", "/run/containerd", "
 
 class Snapshot:
     def __init__(self):
+        self.mounts = set(mounts())
         self.links = links()
         self.netns = netns()
         self.iptables = iptables_dumps()
@@ -329,12 +330,17 @@ def describe_items(items):
     return ["%s -t %s %s %s" % (tool, table, kind, text) for tool, table, kind, text in items]
 
 
-def compare(base, scope, clean=True):
+def compare(base, scope, watch=(), clean=True):
     """Compare the host with base; remove engine scaffolding and empty
-    engine directories that base did not have.  Returns (leaks, notes):
-    leaks fail the suite, notes are printed."""
+    engine directories that base did not have.  watch lists directories
+    under which no new mount may stay.  Returns (leaks, notes): leaks fail
+    the suite, notes are printed."""
     leaks, notes = [], []
     now = Snapshot()
+
+    for m in mounts_under(list(watch) + ["/run/netns"] + ENGINE_DIRS):
+        if m not in base.mounts:
+            leaks.append("mount left: " + m)
 
     for name, kind in sorted(now.links.items()):
         if name not in base.links and kind in ("bridge", "veth"):

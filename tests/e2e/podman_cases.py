@@ -139,12 +139,21 @@ class Podman(Engine):
         with open(path, "w") as f:
             f.write("\n".join(text))
 
-    # Commands.
+    # Commands.  The configuration files already say all of this; the
+    # flags are there as a user of an isolated podman would give them.
+    def argv(self, args):
+        return [
+            "podman",
+            "--root", os.path.join(self.dir, "root"),
+            "--runroot", os.path.join(self.dir, "run"),
+            "--cgroup-manager", "cgroupfs",
+        ] + list(args)  # fmt: skip
+
     def podman(self, args, timeout=T_CMD, input=None, env=None, check=False):
-        return run(["podman"] + list(args), timeout=timeout, input=input, env=env or self.env, check=check)
+        return run(self.argv(args), timeout=timeout, input=input, env=env or self.env, check=check)
 
     def spawn(self, args, env=None):
-        return Proc(["podman"] + list(args), env=env or self.env)
+        return Proc(self.argv(args), env=env or self.env)
 
     def cidfile(self):
         path = os.path.join(self.dir, "tmp", "%s.cid" % self.unique("cid"))
@@ -281,7 +290,7 @@ def nojson_run(p):
 
 @case("run-tty", "run -it: a real terminal; typed input reaches the shell, a resize shows in `stty size`, exit code")
 def run_tty(p):
-    sess = PtySession(["podman", "run", "-it", "--rm", "--network", "none"] + p.cidfile() + [IMAGE, "sh"], env=p.env, rows=24, cols=80)
+    sess = PtySession(p.argv(["run", "-it", "--rm", "--network", "none"] + p.cidfile() + [IMAGE, "sh"]), env=p.env, rows=24, cols=80)
     try:
         sess.expect(r"# $|# ", T_START)
         sess.send("stty size\r")
@@ -306,7 +315,7 @@ def run_tty(p):
     expect_eq("exit status of podman run -it", rc, 5)
 
 
-@case("detached-exec-rm", "-d: logs keep stdout and stderr apart; exec plain, with stdin, exit code, -it; rm -f while running")
+@case("detached-exec-rm", "-d: logs keep stdout and stderr apart; exec plain, with stdin, exit code, missing executable, -it; rm -f while running")
 def detached_exec_rm(p):
     cid = p.start_detached([IMAGE, "sh", "-c", "echo to-stdout; echo to-stderr >&2; exec sleep 1000"])
     p.wait_log(cid, "to-stdout")
@@ -320,11 +329,14 @@ def detached_exec_rm(p):
     expect_rc(res, 0)
     expect_eq("exec stdout", res.out, "exec-output\n")
     expect_rc(p.podman(["exec", cid, "sh", "-c", "exit 7"]), 7)
+    res = p.podman(["exec", cid, "/no/such/program"])
+    expect_rc(res, 127)
+    expect_in("podman's error", "/no/such/program", res.err)
     res = p.podman(["exec", "-i", cid, "sh", "-c", "cat; echo eof-seen"], input="line-one\nline-two\n")
     expect_rc(res, 0)
     expect_eq("exec -i stdout (stdin copied, then EOF)", res.out, "line-one\nline-two\neof-seen\n")
 
-    sess = PtySession(["podman", "exec", "-it", cid, "sh", "-c", "stty size; tty; exit 4"], env=p.env, rows=30, cols=100)
+    sess = PtySession(p.argv(["exec", "-it", cid, "sh", "-c", "stty size; tty; exit 4"]), env=p.env, rows=30, cols=100)
     try:
         sess.expect(r"\b30 100\b", T_START)
         sess.expect(r"/dev/pts/\d+", 30)

@@ -52,6 +52,8 @@ class Runtime:
         self.kind = first if first in ("runvm", "runc", "crun") else os.path.basename(self.binary)
         self.name = os.path.basename(self.binary)
         self.path = self.binary
+        # runc, crun and runvm keep state in /run/<name> unless given --root.
+        self.default_root = "/run/" + self.kind if self.kind in ("runvm", "runc", "crun") else None
         self.notes = []
         self.probe_root = os.path.join(workdir, "probe-root")
         self.caps = {}

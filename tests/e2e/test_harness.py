@@ -336,5 +336,15 @@ class SelectionTest(unittest.TestCase):
             del os.environ["RUNVM_BUILDDIR"]
 
 
+def main():
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    if len(sys.argv) > 1:
+        suite = unittest.defaultTestLoader.loadTestsFromNames(sys.argv[1:], sys.modules[__name__])
+    result = unittest.TextTestRunner(verbosity=1).run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    print("e2e self-test: %d passed, %d failed" % (result.testsRun - failed - len(result.skipped), failed))
+    return 0 if result.wasSuccessful() else 1
+
+
 if __name__ == "__main__":
-    unittest.main(verbosity=1)
+    sys.exit(main())

@@ -106,8 +106,26 @@ class Docker(Engine):
     def spawn(self, args):
         return Proc([self.client] + list(args), env=self.env)
 
+    def cidfile(self):
+        path = os.path.join(self.dir, "cid", self.unique("cid"))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self.cidfiles.append(path)
+        return ["--cidfile", path]
+
+    def begin_case(self, case):
+        super().begin_case(case)
+        self.cidfiles = []
+
+    def collect_ids(self):
+        for path in self.cidfiles:
+            try:
+                with open(path) as f:
+                    self.track(f.read())
+            except OSError:
+                pass
+
     def start_detached(self, args, network="none"):
-        res = self.docker(["run", "-d", "--network", network] + list(args))
+        res = self.docker(["run", "-d", "--network", network] + self.cidfile() + list(args))
         expect_rc(res, 0)
         return self.track(res.out.strip().splitlines()[-1])
 
@@ -125,6 +143,7 @@ class Docker(Engine):
         return res.out.strip()
 
     def leftover_containers(self):
+        self.collect_ids()
         res = self.docker(["ps", "-a", "--format", "{{.ID}} {{.Names}} {{.Status}}"], timeout=T_QUICK)
         return [line for line in res.out.splitlines() if line.strip()]
 
@@ -157,7 +176,7 @@ class Docker(Engine):
 @case("run-exit-code", "docker run --rm: stdout and stderr kept apart, exit code 3")
 def run_exit_code(k):
     name = k.unique()
-    res = k.docker(["run", "--rm", "--name", name, "--network", "none", IMAGE, "sh", "-c", OUT_ERR_EXIT])
+    res = k.docker(["run", "--rm", "--name", name, "--network", "none"] + k.cidfile() + [IMAGE, "sh", "-c", OUT_ERR_EXIT])
     expect_rc(res, 3)
     expect_eq("stdout", res.out, "to-stdout\n")
     expect_in("stderr", "to-stderr", res.err)
@@ -166,10 +185,9 @@ def run_exit_code(k):
 @case("run-killed", "docker kill: docker run --rm of the killed workload exits 137")
 def run_killed(k):
     name = k.unique()
-    proc = k.spawn(["run", "--rm", "--name", name, "--network", "none", IMAGE, "sh", "-c", "echo ready; exec sleep 1000"])
+    proc = k.spawn(["run", "--rm", "--name", name, "--network", "none"] + k.cidfile() + [IMAGE, "sh", "-c", "echo ready; exec sleep 1000"])
     try:
         proc.wait_output("ready", T_START)
-        k.track(k.inspect(name, "{{.Id}}"))
         expect_rc(k.docker(["kill", name], timeout=T_QUICK), 0)
         rc = proc.finish(T_CMD)
     finally:
@@ -213,7 +231,7 @@ def net_httpd(k):
     expect_eq("from the host, by address", http_get_poll("http://%s/" % addr, T_START), image.INDEX_HTML)
     expect_eq("from the host, published port", http_get_poll("http://127.0.0.1:%d/" % port, 30), image.INDEX_HTML)
     name = k.unique()
-    res = k.docker(["run", "--rm", "--name", name, IMAGE, "timeout", "60", "wget", "-q", "-O", "-", "http://%s/" % addr])
+    res = k.docker(["run", "--rm", "--name", name] + k.cidfile() + [IMAGE, "timeout", "60", "wget", "-q", "-O", "-", "http://%s/" % addr])
     expect_rc(res, 0)
     expect_eq("from a second container", res.out, image.INDEX_HTML)
     res = k.docker(["exec", cid, "cat", "/etc/resolv.conf"])

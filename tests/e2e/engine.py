@@ -194,7 +194,8 @@ class Engine:
             if ready():
                 return proc
             time.sleep(0.2)
-        proc.kill()
+        # SIGTERM first, so that it stops what it started.
+        self.stop_daemon(proc, argv[0])
         raise Failure("%s not ready within %ss; %s" % (argv[0], timeout, self.log_tail(logname)))
 
     def stop_daemon(self, proc, what, timeout=30):

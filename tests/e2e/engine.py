@@ -81,6 +81,8 @@ class Engine:
     binaries = ()
     bridges = ()
     subnets = ()
+    # How long a process naming a finished case may take to go away.
+    settle = 10
 
     def __init__(self, suite):
         self.suite = suite
@@ -143,7 +145,7 @@ class Engine:
                 for i in mine:
                     self.rt.force_delete(i, root)
         # Give a process that is on its way out (a shim, conmon) a moment.
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + self.settle
         while True:
             procs = hoststate.processes_mentioning(self.case_ids)
             if not procs or time.monotonic() > deadline:

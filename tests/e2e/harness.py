@@ -269,11 +269,12 @@ class Proc:
             raise
 
     def kill(self):
+        """SIGKILL the command and what is left of its process group."""
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
         if self.running():
-            try:
-                os.killpg(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
             self.signal(signal.SIGKILL)
             self._done.wait(10)
 

@@ -283,6 +283,80 @@ class RuntimeProbeTest(unittest.TestCase):
             runtime.Runtime(os.path.join(self.dir, "absent"), self.dir)
 
 
+class EndCaseTest(unittest.TestCase):
+    """What the checks after a case report, with a stand-in engine and
+    runtime."""
+
+    @classmethod
+    def setUpClass(cls):
+        harness.start_reaper()
+
+    def setUp(self):
+        import engine
+
+        self.dir = tempfile.mkdtemp(prefix="rve2e-selftest.")
+        self.log = os.path.join(self.dir, "calls")
+        fake = os.path.join(self.dir, "runc")
+        with open(fake, "w") as f:
+            f.write(
+                "#!/bin/sh\n"
+                'echo "$*" >> %s\n'
+                'case "$1" in --version) echo "runc version 1.1.5"; exit 0;; features) echo "{}"; exit 0;; esac\n'
+                'case " $* " in *" list "*) echo \'[{"id": "kept-7f3a"}, {"id": "someone-else"}]\';; esac\n' % self.log
+            )
+        os.chmod(fake, 0o755)
+
+        class Suite:
+            workdir = self.dir
+            runtime = runtime.Runtime(fake, self.dir)
+            all_ids = set()
+
+        class Fake(engine.Engine):
+            name = short = "fake"
+            settle = 0.5
+            left = []
+
+            def leftover_containers(self):
+                return list(self.left)
+
+            def remove_leftovers(self):
+                self.left.clear()
+
+            def runtime_roots(self):
+                return [None]
+
+        self.engine = Fake(Suite())
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def test_clean_case(self):
+        self.engine.begin_case(None)
+        self.engine.track("gone-1b2c")
+        self.assertEqual(self.engine.end_case(), [])
+
+    def test_leftovers_reported_and_removed(self):
+        e = self.engine
+        e.begin_case(None)
+        e.track("kept-7f3a")
+        e.left.append("kept-7f3a Up 3 seconds")
+        null = os.open("/dev/null", os.O_WRONLY)
+        proc = harness.Proc(["sh", "-c", "sleep 30", "kept-7f3a"], stdout_fd=null, stderr_fd=null)
+        os.close(null)
+        problems = e.end_case()
+        text = "\n".join(problems)
+        self.assertIn("the engine still lists: kept-7f3a Up 3 seconds", text)
+        self.assertIn("state in its default root for: kept-7f3a", text)
+        self.assertNotIn("someone-else", text)
+        self.assertIn("process left: %d" % proc.pid, text)
+        self.assertEqual(proc.wait(10), -9)
+        proc.kill()  # its sleep, now an orphan in its group
+        self.assertEqual(e.left, [])
+        with open(self.log) as f:
+            self.assertIn("delete --force kept-7f3a", f.read())
+        self.assertIn("kept-7f3a", e.suite.all_ids)
+
+
 class ImageTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

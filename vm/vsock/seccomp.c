@@ -50,6 +50,10 @@ static const char *const allowed[] = {
   "unlinkat",
   "getrandom",
   "futex",
+#ifdef RUNVM_SANITIZE
+  /* The sanitizer runtime sets up and tears down its signal stack.  */
+  "sigaltstack",
+#endif
 };
 
 static void

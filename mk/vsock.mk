@@ -7,14 +7,15 @@
 
 VSOCK_TEST_DIR := $(B)/tests/vsock
 
-# The guest's /init: static, no sanitizers (it runs in the guest).
+# The guest's /init: static, no sanitizers (it runs in the guest).  The
+# initrd carries both virtio transports: microvm uses mmio, q35 uses PCI.
 $(VSOCK_TEST_DIR)/guest-init: tests/vsock/guest.c $(call libfile,common)
 	@mkdir -p $(@D)
 	$(CC) $(RV_CPPFLAGS) -std=gnu11 $(WARNINGS) -O2 -g -static -o $@ $< $(call libfile,common)
 
-$(VSOCK_TEST_DIR)/initrd.img: $(VSOCK_TEST_DIR)/guest-init $(GUEST_DIR)/kernel-version vm/guest/mkinitrd
+$(VSOCK_TEST_DIR)/initrd.img: $(VSOCK_TEST_DIR)/guest-init $(GUEST_DIR)/kernel-version vm/guest/mkinitrd mk/vsock.mk
 	vm/guest/mkinitrd -o $@ -k $(GUEST_DIR)/kroot -V $$(cat $(GUEST_DIR)/kernel-version) \
-		-m virtio_mmio -m vmw_vsock_virtio_transport $<
+		-m virtio_mmio -m virtio_pci -m vmw_vsock_virtio_transport $<
 
 # The host side of the benchmark.
 $(B)/bench/vsock-bench: bench/vsock/vsock-bench.c

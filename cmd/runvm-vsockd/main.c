@@ -416,6 +416,8 @@ main (int argc, char **argv)
           fail (err);
         }
     }
+  rv_info ("runvm-vsockd: front-end connected; guest CID %llu on `%s`", (unsigned long long) a.guest_cid,
+           a.uds_path);
   (void) fd_set_nonblock (vhost_fd, false);
   (void) fd_set_cloexec (vhost_fd, true);
 
@@ -444,13 +446,20 @@ main (int argc, char **argv)
         }
     }
 
-  rv_debug ("runvm-vsockd: serving guest CID %llu on `%s`", (unsigned long long) a.guest_cid, a.uds_path);
   r = vsock_device_run (dev, &err);
   rv_debug ("runvm-vsockd: %llu vhost-user messages, %llu packets from the guest, %llu to it, %llu malformed",
             (unsigned long long) dev->stats.vhost_messages, (unsigned long long) dev->stats.tx_packets,
             (unsigned long long) dev->stats.rx_packets, (unsigned long long) dev->stats.bad_packets);
+  if (dev->stats.ring_errors > 0)
+    rv_warning (
+        "runvm-vsockd: the guest broke a virtqueue %llu time(s), last the %s ring: %s; its connections "
+        "were reset",
+        (unsigned long long) dev->stats.ring_errors,
+        dev->stats.last_ring_error_queue == VSOCK_VQ_RX ? "rx" : "tx",
+        vsock_vq_error_str (dev->stats.last_ring_error));
   vsock_device_free (dev);
   if (r < 0)
     fail (err);
+  rv_info ("runvm-vsockd: QEMU disconnected or stop requested; exiting");
   return 0;
 }

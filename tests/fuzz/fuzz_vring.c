@@ -56,8 +56,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   /* Regions: gpa [0, 32K) and [32K, 64K), not contiguous in our memory. */
   mem.n = 2;
-  mem.r[0] = (struct vsock_mem_region) { .gpa = 0, .size = REGION, .uva = UVA, .host = r0 };
-  mem.r[1] = (struct vsock_mem_region) { .gpa = REGION, .size = REGION, .uva = UVA + REGION, .host = r1 };
+  mem.r[0] = (struct vsock_mem_region){ .gpa = 0, .size = REGION, .uva = UVA, .host = r0 };
+  mem.r[1] = (struct vsock_mem_region){ .gpa = REGION, .size = REGION, .uva = UVA + REGION, .host = r1 };
 
   vsock_vq_init (&vq);
   vq.num = num;

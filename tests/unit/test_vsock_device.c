@@ -458,6 +458,8 @@ Test (vsock_device, malicious_tx_chain_stops_ring_and_resets)
   guest_kick (1);
   steps (2);
   cr_assert_eq (dev->vhu.vq[1].error, VSOCK_VQ_ERR_ADDR);
+  cr_assert_eq (dev->stats.ring_errors, 1);
+  cr_assert_eq (dev->stats.last_ring_error_queue, VSOCK_VQ_TX);
   cr_assert_eq (client_read (fd, buf, sizeof (buf)), 0, "connection reset");
   cr_assert_eq (eventfd_count (errfd[1]), 1, "the front-end was told");
 

@@ -13,7 +13,10 @@
  *                         reads until end of file, answers
  *                         "OK <sent crc32> <received bytes> <received crc32>\n"
  *                         or "ERR <errno>\n"
+ *   DISCARD               reads until end of file, answers "<bytes>\n"
+ *   FILL <n>              sends n bytes of a constant buffer
  *   POWEROFF              powers the machine off
+ * DISCARD and FILL do no work per byte, for bench/vsock.
  * crc32 is zlib's (8 hex digits).  PID 1 must never exit: on a fatal error
  * it powers off.  */
 #include <errno.h>
@@ -177,6 +180,41 @@ do_sink (int fd)
 }
 
 static void
+do_discard (int fd)
+{
+  static uint8_t buf[CHUNK];
+  uint64_t total = 0;
+
+  for (;;)
+    {
+      ssize_t n = read (fd, buf, sizeof (buf));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return;
+      if (n == 0)
+        break;
+      total += (uint64_t) n;
+    }
+  (void) write_str (fd, "%" PRIu64 "\n", total);
+}
+
+static void
+do_fill (int fd, uint64_t n)
+{
+  static uint8_t buf[CHUNK];
+
+  memset (buf, 'f', sizeof (buf));
+  while (n > 0)
+    {
+      size_t take = n < sizeof (buf) ? (size_t) n : sizeof (buf);
+      if (write_all (fd, buf, take) < 0)
+        return;
+      n -= take;
+    }
+}
+
+static void
 do_source (int fd, uint64_t n, uint64_t seed)
 {
   static uint8_t buf[CHUNK];
@@ -275,6 +313,10 @@ serve (int fd)
     do_echo (fd);
   else if (strcmp (line, "SINK") == 0)
     do_sink (fd);
+  else if (strcmp (line, "DISCARD") == 0)
+    do_discard (fd);
+  else if (sscanf (line, "FILL %llu", &a) == 1)
+    do_fill (fd, a);
   else if (sscanf (line, "SOURCE %llu %llu", &a, &b) == 2)
     do_source (fd, a, b);
   else if (sscanf (line, "CONNECT %u %llu", &port, &a) == 2)

@@ -100,13 +100,18 @@ vsock_device_free (struct vsock_device *d)
 
 /* A ring broke a rule: the guest is broken or hostile.  The ring stays dead
  * until the front-end sets it up again; the connections cannot go on
- * without it, so they are reset.  */
+ * without it, so they are reset.  The daemon reports it (stats).  */
 static void
 ring_failed (struct vsock_device *d, unsigned int q)
 {
   if (!d->ring_error_reported[q])
-    rv_warning ("vsock: guest broke the %s ring (%s); ring stopped, connections reset",
+    {
+      d->stats.ring_errors++;
+      d->stats.last_ring_error = d->vhu.vq[q].error;
+      d->stats.last_ring_error_queue = q;
+      rv_debug ("vsock: guest broke the %s ring (%s); ring stopped, connections reset",
                 q == VSOCK_VQ_RX ? "rx" : "tx", vsock_vq_error_str (d->vhu.vq[q].error));
+    }
   d->ring_error_reported[q] = true;
   vsock_muxer_reset (&d->mux);
 }

@@ -45,6 +45,9 @@ struct vsock_device_stats
   uint64_t rx_packets; /* to the guest */
   uint64_t bad_packets;
   uint64_t vhost_messages;
+  uint64_t ring_errors; /* rings the guest broke (each stops the ring) */
+  enum vsock_vq_error last_ring_error;
+  unsigned int last_ring_error_queue;
 };
 
 struct vsock_device

@@ -16,6 +16,7 @@
  *   DISCARD               reads until end of file, answers "<bytes>\n"
  *   FILL <n>              sends n bytes of a constant buffer
  *   POWEROFF              powers the machine off
+ *   REBOOT                restarts the machine (the device is reset)
  * DISCARD and FILL do no work per byte, for bench/vsock.
  * crc32 is zlib's (8 hex digits).  PID 1 must never exit: on a fatal error
  * it powers off.  */
@@ -321,11 +322,11 @@ serve (int fd)
     do_source (fd, a, b);
   else if (sscanf (line, "CONNECT %u %llu", &port, &a) == 2)
     do_connect (fd, port, a);
-  else if (strcmp (line, "POWEROFF") == 0)
+  else if (strcmp (line, "POWEROFF") == 0 || strcmp (line, "REBOOT") == 0)
     {
       (void) write_str (fd, "BYE\n");
       close (fd);
-      kill (1, SIGUSR1);
+      kill (1, line[0] == 'P' ? SIGUSR1 : SIGUSR2);
     }
   else
     (void) write_str (fd, "ERR unknown command\n");
@@ -334,7 +335,11 @@ serve (int fd)
 static void
 on_poweroff (int sig)
 {
-  (void) sig;
+  if (sig == SIGUSR2)
+    {
+      sync ();
+      reboot (RB_AUTOBOOT);
+    }
   poweroff ();
 }
 
@@ -380,11 +385,12 @@ main (void)
   if (kmod_load_list ("/lib/modules/load", NULL, &err) < 0)
     die ("%s", err->msg);
 
-  /* Children are reaped by the kernel; SIGUSR1 (from a POWEROFF child)
-   * powers off from PID 1.  */
+  /* Children are reaped by the kernel; SIGUSR1 and SIGUSR2 (from a
+   * POWEROFF or REBOOT child) power off or restart from PID 1.  */
   signal (SIGCHLD, SIG_IGN);
   signal (SIGPIPE, SIG_IGN);
   signal (SIGUSR1, on_poweroff);
+  signal (SIGUSR2, on_poweroff);
 
   addr.svm_port = cmdline_port ();
   lfd = socket (AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -408,6 +414,7 @@ main (void)
         {
           close (lfd);
           signal (SIGUSR1, SIG_DFL);
+          signal (SIGUSR2, SIG_DFL);
           serve (fd);
           close (fd);
           _exit (0);

@@ -7,6 +7,10 @@
 
 VSOCK_TEST_DIR := $(B)/tests/vsock
 
+# The daemon links libseccomp; the integration test and the benchmark need
+# QEMU, python3, and cpio/kmod for the initrd (all in the base list too).
+DEPS += libseccomp-dev qemu-system-x86 qemu-system-common python3 cpio kmod
+
 # The guest's /init: static, no sanitizers (it runs in the guest).  The
 # initrd carries both virtio transports: microvm uses mmio, q35 uses PCI.
 $(VSOCK_TEST_DIR)/guest-init: tests/vsock/guest.c $(call libfile,common)

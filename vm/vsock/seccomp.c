@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "common/cleanup.h"
 #include "vm/vsock/seccomp.h"
@@ -97,6 +98,10 @@ vsock_seccomp_apply (bool log_only, rv_error_t *err)
                         SCMP_A2 (SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
   if (r < 0)
     return rv_error_make (err, -r, "seccomp rule for mprotect");
+
+  /* glibc opens /etc/localtime on the first time conversion, which the
+   * log's first line would do under the filter: load it now.  */
+  tzset ();
 
   if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return rv_error_make (err, errno, "prctl (PR_SET_NO_NEW_PRIVS)");

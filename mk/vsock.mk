@@ -6,6 +6,7 @@
 #   make bench-vsock    throughput and latency beside a host socketpair
 
 VSOCK_TEST_DIR := $(B)/tests/vsock
+GUEST_DIR ?= build/guest
 
 # The daemon links libseccomp; the integration test and the benchmark need
 # QEMU, python3, and cpio/kmod for the initrd (all in the base list too).

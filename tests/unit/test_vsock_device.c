@@ -560,3 +560,43 @@ Test (vsock_device, new_refuses_bad_cid_and_existing_path)
   cr_assert_eq (access (path, F_OK), 0, "and stays");
   close (sv[0]);
 }
+
+Test (vsock_device, inherited_hybrid_listener)
+{
+  struct vsock_device_config cfg = { .guest_cid = CID, .stop_fd = -1 };
+  struct vsock_device *d2;
+  rv_error_t err = NULL;
+  char p2[96];
+  int sv[2], fd;
+  struct vsock_hdr h;
+
+  /* A listener made by the caller, its path the caller's: left in place. */
+  snprintf (p2, sizeof (p2), "%s/inherited.sock", dir);
+  cr_assert_eq (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  cfg.vhost_fd = sv[1];
+  cfg.uds_path = p2;
+  cfg.uds_listen_fd = vsock_muxer_listen (p2, &err);
+  cr_assert_geq (cfg.uds_listen_fd, 0);
+  cr_assert_eq (vsock_device_new (&cfg, &d2, &err), 0);
+  cr_assert_eq (d2->mux.listen_fd >= 0, true);
+  vsock_device_free (d2);
+  cr_assert_eq (access (p2, F_OK), 0, "the caller's path stays");
+  close (sv[0]);
+
+  /* Handed over with its path: removed at the end.  */
+  (void) unlink (p2);
+  cr_assert_eq (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  cfg.vhost_fd = sv[1];
+  cfg.uds_listen_fd = vsock_muxer_listen (p2, &err);
+  cfg.uds_unlink = true;
+  cr_assert_eq (vsock_device_new (&cfg, &d2, &err), 0);
+  vsock_device_free (d2);
+  cr_assert_eq (access (p2, F_OK), -1);
+  close (sv[0]);
+
+  /* The fixture's device still serves its own socket.  */
+  fd = client_dial (5000);
+  cr_assert (guest_take (&h, NULL));
+  cr_assert_eq (h.op, VSOCK_OP_REQUEST);
+  close (fd);
+}

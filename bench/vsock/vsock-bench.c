@@ -309,7 +309,8 @@ main (int argc, char **argv)
         label = optarg;
         break;
       default:
-        fprintf (stderr, "usage: vsock-bench [--hybrid PATH [--port N] [--label TEXT]] [--size MIB] [--seconds S]\n");
+        fprintf (stderr,
+                 "usage: vsock-bench [--hybrid PATH [--port N] [--label TEXT]] [--size MIB] [--seconds S]\n");
         return 2;
       }
   if (size == 0 || seconds <= 0)

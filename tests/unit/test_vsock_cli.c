@@ -76,10 +76,10 @@ Test (vsock_cli, help_and_version)
 {
   char out[8192];
 
-  cr_assert_eq (run ((const char *[]) { "--help", NULL }, -1, out, sizeof (out)), 0);
+  cr_assert_eq (run ((const char *[]){ "--help", NULL }, -1, out, sizeof (out)), 0);
   cr_assert_not_null (strstr (out, "--socket PATH"));
   cr_assert_not_null (strstr (out, "CONNECT <port>"));
-  cr_assert_eq (run ((const char *[]) { "--version", NULL }, -1, out, sizeof (out)), 0);
+  cr_assert_eq (run ((const char *[]){ "--version", NULL }, -1, out, sizeof (out)), 0);
   cr_assert_not_null (strstr (out, "runvm-vsockd version"));
 }
 
@@ -87,19 +87,22 @@ Test (vsock_cli, usage_errors)
 {
   char out[4096];
 
-  cr_assert_eq (run ((const char *[]) { "--uds-path", "/x", "--guest-cid", "3", NULL }, -1, out, sizeof (out)), 2);
-  cr_assert_not_null (strstr (out, "exactly one of --socket and --fd"));
-  cr_assert_eq (run ((const char *[]) { "--socket", "/a", "--fd", "3", "--uds-path", "/x", "--guest-cid", "3", NULL },
-                     -1, out, sizeof (out)),
+  cr_assert_eq (run ((const char *[]){ "--uds-path", "/x", "--guest-cid", "3", NULL }, -1, out, sizeof (out)),
                 2);
-  cr_assert_eq (run ((const char *[]) { "--socket", "/a", "--uds-path", "/x", "--guest-cid", "2", NULL }, -1, out,
-                     sizeof (out)),
+  cr_assert_not_null (strstr (out, "exactly one of --socket and --fd"));
+  cr_assert_eq (
+      run ((const char *[]){ "--socket", "/a", "--fd", "3", "--uds-path", "/x", "--guest-cid", "3", NULL },
+           -1, out, sizeof (out)),
+      2);
+  cr_assert_eq (run ((const char *[]){ "--socket", "/a", "--uds-path", "/x", "--guest-cid", "2", NULL }, -1,
+                     out, sizeof (out)),
                 2);
   cr_assert_not_null (strstr (out, "--guest-cid"));
-  cr_assert_eq (run ((const char *[]) { "--socket", "/a", "--guest-cid", "3", NULL }, -1, out, sizeof (out)), 2);
+  cr_assert_eq (run ((const char *[]){ "--socket", "/a", "--guest-cid", "3", NULL }, -1, out, sizeof (out)),
+                2);
   cr_assert_not_null (strstr (out, "--uds-path is required"));
-  cr_assert_eq (run ((const char *[]) { "--socket", "/a", "--uds-path", "/x", "--guest-cid", "3", "--buf-size", "100",
-                                        NULL },
+  cr_assert_eq (run ((const char *[]){ "--socket", "/a", "--uds-path", "/x", "--guest-cid", "3", "--buf-size",
+                                       "100", NULL },
                      -1, out, sizeof (out)),
                 2);
 }
@@ -112,7 +115,7 @@ Test (vsock_cli, fd_that_is_not_a_socket)
 
   snprintf (num, sizeof (num), "%d", fd);
   snprintf (path, sizeof (path), "%s/v.sock", dir);
-  cr_assert_eq (run ((const char *[]) { "--fd", num, "--uds-path", path, "--guest-cid", "3", NULL }, fd, out,
+  cr_assert_eq (run ((const char *[]){ "--fd", num, "--uds-path", path, "--guest-cid", "3", NULL }, fd, out,
                      sizeof (out)),
                 1);
   cr_assert_not_null (strstr (out, "is not a socket"), "%s", out);
@@ -129,8 +132,8 @@ Test (vsock_cli, existing_hybrid_path_is_an_error)
   close (fd);
   cr_assert_eq (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
   snprintf (num, sizeof (num), "%d", sv[1]);
-  cr_assert_eq (run ((const char *[]) { "--fd", num, "--uds-path", path, "--guest-cid", "3", NULL }, sv[1], out,
-                     sizeof (out)),
+  cr_assert_eq (run ((const char *[]){ "--fd", num, "--uds-path", path, "--guest-cid", "3", NULL }, sv[1],
+                     out, sizeof (out)),
                 1);
   cr_assert_not_null (strstr (out, "Address already in use"), "%s", out);
   cr_assert_eq (access (path, F_OK), 0, "someone else's file is left alone");
@@ -147,8 +150,8 @@ Test (vsock_cli, exits_when_the_front_end_hangs_up)
   cr_assert_eq (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
   snprintf (num, sizeof (num), "%d", sv[1]);
   close (sv[0]); /* QEMU is gone before the daemon even starts */
-  cr_assert_eq (run ((const char *[]) { "--fd", num, "--uds-path", path, "--guest-cid", "3", "--log-level", "info",
-                                        NULL },
+  cr_assert_eq (run ((const char *[]){ "--fd", num, "--uds-path", path, "--guest-cid", "3", "--log-level",
+                                       "info", NULL },
                      sv[1], out, sizeof (out)),
                 0, "%s", out);
   cr_assert_not_null (strstr (out, "QEMU disconnected"), "%s", out);

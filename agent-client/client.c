@@ -10,6 +10,15 @@
 
 #include "version.h"
 
+/* A reply that arrived while another was awaited.  */
+struct stashed
+{
+  struct stashed *next;
+  uint64_t id;
+  char *payload;
+  size_t len;
+};
+
 struct agent_conn
 {
   int fd;
@@ -18,6 +27,12 @@ struct agent_conn
   uint32_t version;
   char *agent;
   struct agent_frame_reader reader;
+  /* Ids sent and not yet received: their replies are kept when they come
+   * early.  A call whose wait timed out leaves this list, and its late
+   * reply is dropped.  */
+  uint64_t *pending;
+  size_t n_pending;
+  struct stashed *stash;
   /* A send that timed out half way leaves the stream between frames
    * unknown; nothing more can be sent.  */
   bool broken;
@@ -27,6 +42,28 @@ static long long
 deadline_of (int timeout_ms)
 {
   return timeout_ms < 0 ? -1 : agent_now_ms () + timeout_ms;
+}
+
+static bool
+is_pending (const struct agent_conn *c, uint64_t id)
+{
+  size_t i;
+  for (i = 0; i < c->n_pending; i++)
+    if (c->pending[i] == id)
+      return true;
+  return false;
+}
+
+static void
+pending_remove (struct agent_conn *c, uint64_t id)
+{
+  size_t i;
+  for (i = 0; i < c->n_pending; i++)
+    if (c->pending[i] == id)
+      {
+        c->pending[i] = c->pending[--c->n_pending];
+        return;
+      }
 }
 
 static int
@@ -149,8 +186,52 @@ agent_call_send (struct agent_conn *c, enum agent_call call, const void *args, u
                              agent_call_name (call));
       return rv_error_make (err, -r, "%s: send to agent", agent_call_name (call));
     }
+  c->pending = xreallocarray (c->pending, c->n_pending + 1, sizeof (uint64_t));
+  c->pending[c->n_pending++] = id;
   *ret_id = id;
   return 0;
+}
+
+/* Turns the reply PAYLOAD to CALL into a result or the agent's error.  */
+static int
+finish_reply (const struct agent_call_desc *d, const char *payload, size_t len, void *ret_result,
+              rv_error_t *err)
+{
+  struct agent_reply rep = { 0 };
+  int r;
+
+  r = agent_reply_parse (payload, len, &rep, err);
+  if (r < 0)
+    return rv_error_wrap (err, "%s: reply from agent", d->name);
+  if (rep.status != 0)
+    {
+      r = rv_error_set (err, rep.status, "%s", rep.msg ? rep.msg : strerror (rep.status));
+      agent_reply_clear (&rep);
+      return r;
+    }
+  if (ret_result)
+    r = agent_schema_decode (d->result, rep.result, ret_result, err);
+  agent_reply_clear (&rep);
+  if (r < 0)
+    return rv_error_wrap (err, "reply from agent");
+  return 0;
+}
+
+static bool
+take_stashed (struct agent_conn *c, uint64_t id, char **ret, size_t *ret_len)
+{
+  struct stashed **it;
+  for (it = &c->stash; *it; it = &(*it)->next)
+    if ((*it)->id == id)
+      {
+        struct stashed *s = *it;
+        *it = s->next;
+        *ret = s->payload;
+        *ret_len = s->len;
+        free (s);
+        return true;
+      }
+  return false;
 }
 
 int
@@ -159,9 +240,11 @@ agent_call_recv (struct agent_conn *c, enum agent_call call, uint64_t id, void *
 {
   const struct agent_call_desc *d = agent_call_desc (call);
   long long deadline = deadline_of (timeout_ms);
+  _cleanup_free_ char *mine = NULL;
+  size_t mine_len = 0;
   int r;
 
-  for (;;)
+  while (mine == NULL && !take_stashed (c, id, &mine, &mine_len))
     {
       _cleanup_free_ char *payload = NULL;
       struct agent_reply rep = { 0 };
@@ -169,31 +252,37 @@ agent_call_recv (struct agent_conn *c, enum agent_call call, uint64_t id, void *
 
       r = recv_frame (c, deadline, &payload, &len, err);
       if (r < 0)
-        return rv_error_wrap (err, "%s", d->name);
+        {
+          pending_remove (c, id);
+          return rv_error_wrap (err, "%s", d->name);
+        }
+      /* Only the envelope is read here; the rest waits for its caller.  */
       r = agent_reply_parse (payload, len, &rep, err);
       if (r < 0)
-        return rv_error_wrap (err, "%s: reply from agent", d->name);
-      /* Replies to calls that timed out earlier arrive late; they carry
-       * older ids.  Id 0 is the agent's answer to a frame it could not
-       * read at all.  */
-      if (rep.id != id && !(rep.id == 0 && rep.status != 0))
         {
-          agent_reply_clear (&rep);
-          continue;
+          pending_remove (c, id);
+          return rv_error_wrap (err, "%s: reply from agent", d->name);
         }
-      if (rep.status != 0)
+      if (rep.id == id || (rep.id == 0 && rep.status != 0))
         {
-          r = rv_error_set (err, rep.status, "%s", rep.msg ? rep.msg : strerror (rep.status));
-          agent_reply_clear (&rep);
-          return r;
+          /* Id 0 is the agent's answer to a frame it could not read.  */
+          mine = TAKE_PTR (payload);
+          mine_len = len;
         }
-      if (ret_result)
-        r = agent_schema_decode (d->result, rep.result, ret_result, err);
+      else if (is_pending (c, rep.id))
+        {
+          struct stashed *st = xmalloc0 (sizeof (*st));
+          st->id = rep.id;
+          st->payload = TAKE_PTR (payload);
+          st->len = len;
+          st->next = c->stash;
+          c->stash = st;
+        }
+      /* Anything else answers a call that timed out: dropped.  */
       agent_reply_clear (&rep);
-      if (r < 0)
-        return rv_error_wrap (err, "reply from agent");
-      return 0;
     }
+  pending_remove (c, id);
+  return finish_reply (d, mine, mine_len, ret_result, err);
 }
 
 int
@@ -236,6 +325,14 @@ agent_conn_free (struct agent_conn *c)
   if (c->fd >= 0)
     (void) close (c->fd);
   agent_frame_reader_clear (&c->reader);
+  while (c->stash)
+    {
+      struct stashed *st = c->stash;
+      c->stash = st->next;
+      free (st->payload);
+      free (st);
+    }
+  free (c->pending);
   free (c->agent);
   free (c);
 }

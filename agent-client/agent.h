@@ -16,9 +16,11 @@
  * Every call is bounded by the connection's timeout (agent_conn_set_timeout,
  * default AGENT_CALL_TIMEOUT_MS), except those that take their own.  After a
  * timeout the connection stays usable: a late reply is recognised by its
- * request id and dropped.  A connection serves one call at a time; a
- * caller that waits (wait, events) while making other calls uses a second
- * connection.  */
+ * request id and dropped.  Calls may be pipelined with agent_call_send and
+ * agent_call_recv: a reply that arrives while another is awaited is kept
+ * for its own recv.  The object is not thread-safe; a monitor that blocks
+ * in `wait` while it forwards signals uses two connections (or polls
+ * agent_conn_fd).  */
 #pragma once
 
 #include <stdbool.h>

@@ -28,11 +28,11 @@
 /* Per direction of a process stream.  */
 #define RELAY_BUF_SIZE (64 * 1024)
 /* Replies queued for one control connection before it is no longer read.  */
-#define CONN_OUT_MAX (64u << 20)
-#define CONN_MAX     1024
-#define EVENTS_KEPT  1024
+#define CONN_OUT_MAX       (64u << 20)
+#define CONN_MAX           1024
+#define EVENTS_KEPT        1024
 #define EVENTS_WAIT_MAX_MS 600000
-#define ID_MAX       1024
+#define ID_MAX             1024
 
 struct agent;
 struct watch;
@@ -132,11 +132,11 @@ struct relay
   struct ring down; /* host -> process.  */
   char *hdr;        /* the attach reply, sent before any stream byte.  */
   size_t hdr_len, hdr_off;
-  bool p_eof;      /* no more output from the process.  */
-  bool p_closed;   /* input: the process's stdin is closed.  */
-  bool s_eof;      /* the host sent end of file (or is gone).  */
-  bool s_dead;     /* the host cannot be written to.  */
-  bool close_in;   /* close_stdin: close after the queued bytes.  */
+  bool p_eof;    /* no more output from the process.  */
+  bool p_closed; /* input: the process's stdin is closed.  */
+  bool s_eof;    /* the host sent end of file (or is gone).  */
+  bool s_dead;   /* the host cannot be written to.  */
+  bool close_in; /* close_stdin: close after the queued bytes.  */
 };
 
 struct ctr;
@@ -232,7 +232,8 @@ void proc_add_relay (struct proc *p, enum agent_stream kind, int pfd);
 int relay_check_attach (struct proc *p, enum agent_stream kind, rv_error_t *err);
 /* Attaches the host's connection SFD (taken) to P's stream KIND, checked
  * with relay_check_attach; HDR (taken) is the attach reply.  */
-void relay_attach (struct agent *a, struct proc *p, enum agent_stream kind, int sfd, char *hdr, size_t hdr_len);
+void relay_attach (struct agent *a, struct proc *p, enum agent_stream kind, int sfd, char *hdr,
+                   size_t hdr_len);
 void relay_close_stdin (struct agent *a, struct relay *r);
 void agent_reap (struct agent *a);
 /* Answers waiters and records the event once P has exited and its output

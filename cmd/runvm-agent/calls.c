@@ -748,15 +748,24 @@ do_shutdown (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
 }
 
 static const call_fn handlers[AGENT_CALL_COUNT] = {
-  [AGENT_CALL_CREATE] = do_create,   [AGENT_CALL_START] = do_start,
-  [AGENT_CALL_EXEC] = do_exec,       [AGENT_CALL_SIGNAL] = do_signal,
-  [AGENT_CALL_WAIT] = do_wait,       [AGENT_CALL_RESIZE] = do_resize,
-  [AGENT_CALL_CLOSE_STDIN] = do_close_stdin, [AGENT_CALL_PS] = do_ps,
-  [AGENT_CALL_STATS] = do_stats,     [AGENT_CALL_PAUSE] = do_pause,
-  [AGENT_CALL_RESUME] = do_resume,   [AGENT_CALL_UPDATE] = do_update,
-  [AGENT_CALL_DESTROY] = do_destroy, [AGENT_CALL_STATE] = do_state,
-  [AGENT_CALL_NETWORK] = do_network, [AGENT_CALL_INFO] = do_info,
-  [AGENT_CALL_EVENTS] = do_events,   [AGENT_CALL_SHUTDOWN] = do_shutdown,
+  [AGENT_CALL_CREATE] = do_create,
+  [AGENT_CALL_START] = do_start,
+  [AGENT_CALL_EXEC] = do_exec,
+  [AGENT_CALL_SIGNAL] = do_signal,
+  [AGENT_CALL_WAIT] = do_wait,
+  [AGENT_CALL_RESIZE] = do_resize,
+  [AGENT_CALL_CLOSE_STDIN] = do_close_stdin,
+  [AGENT_CALL_PS] = do_ps,
+  [AGENT_CALL_STATS] = do_stats,
+  [AGENT_CALL_PAUSE] = do_pause,
+  [AGENT_CALL_RESUME] = do_resume,
+  [AGENT_CALL_UPDATE] = do_update,
+  [AGENT_CALL_DESTROY] = do_destroy,
+  [AGENT_CALL_STATE] = do_state,
+  [AGENT_CALL_NETWORK] = do_network,
+  [AGENT_CALL_INFO] = do_info,
+  [AGENT_CALL_EVENTS] = do_events,
+  [AGENT_CALL_SHUTDOWN] = do_shutdown,
 };
 
 /* Calls that reach the container backend.  */
@@ -797,8 +806,9 @@ do_hello (struct agent *a, struct conn *c, struct agent_request *req)
   hi = args.max_version < AGENT_PROTOCOL_MAX ? args.max_version : AGENT_PROTOCOL_MAX;
   if (lo > hi)
     {
-      rv_error_set (&err, EPROTONOSUPPORT, "hello: the agent speaks protocol versions %u..%u, the client %u..%u",
-                    AGENT_PROTOCOL_MIN, AGENT_PROTOCOL_MAX, args.min_version, args.max_version);
+      rv_error_set (&err, EPROTONOSUPPORT,
+                    "hello: the agent speaks protocol versions %u..%u, the client %u..%u", AGENT_PROTOCOL_MIN,
+                    AGENT_PROTOCOL_MAX, args.min_version, args.max_version);
       goto fail;
     }
   res.version = hi;

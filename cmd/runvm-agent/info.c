@@ -49,8 +49,7 @@ agent_info_collect (struct agent *a, struct agent_info_result *ret, rv_error_t *
   host[sizeof (host) - 1] = '\0';
   clock_gettime (CLOCK_BOOTTIME, &ts);
   cpus = sysconf (_SC_NPROCESSORS_ONLN);
-  list_for_each_safe (it, tmp, &a->ctrs)
-  n++;
+  list_for_each_safe (it, tmp, &a->ctrs) n++;
 
   ret->agent = xstrdup (RUNVM_VERSION);
   ret->kernel = xstrdup (u.release);

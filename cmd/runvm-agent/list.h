@@ -12,7 +12,10 @@ struct list
   struct list *next;
 };
 
-#define LIST_INIT(name) { &(name), &(name) }
+#define LIST_INIT(name)                                                                                      \
+  {                                                                                                          \
+    &(name), &(name)                                                                                         \
+  }
 
 static inline void
 list_init (struct list *l)
@@ -45,7 +48,7 @@ list_del (struct list *item)
   list_init (item);
 }
 
-#define list_entry(ptr, type, member) ((type *) ((char *) (ptr) - offsetof (type, member)))
+#define list_entry(ptr, type, member) ((type *) ((char *) (ptr) -offsetof (type, member)))
 
 /* Iterates safely against removal of the current entry.  */
 #define list_for_each_safe(pos, tmp, head)                                                                   \

@@ -73,7 +73,8 @@ ring_drain (struct ring *r, int fd, bool sock)
   ssize_t put;
 
   do
-    put = sock ? send (fd, r->buf + r->start, n, MSG_NOSIGNAL | MSG_DONTWAIT) : write (fd, r->buf + r->start, n);
+    put = sock ? send (fd, r->buf + r->start, n, MSG_NOSIGNAL | MSG_DONTWAIT)
+               : write (fd, r->buf + r->start, n);
   while (put < 0 && errno == EINTR);
   if (put > 0)
     {

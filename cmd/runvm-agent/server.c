@@ -475,8 +475,7 @@ agent_teardown (struct agent *a)
   struct list *it, *tmp;
 
   destroy_all (a);
-  list_for_each_safe (it, tmp, &a->conns)
-  conn_drop (a, list_entry (it, struct conn, link));
+  list_for_each_safe (it, tmp, &a->conns) conn_drop (a, list_entry (it, struct conn, link));
   agent_free_dead (a);
   if (a->listen_w.fd >= 0)
     (void) close (a->listen_w.fd);

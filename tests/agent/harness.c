@@ -35,7 +35,8 @@ test_agent_start (struct test_agent *ta, const struct agent_backend *backend)
       rv_error_t err = NULL;
 
       prctl (PR_SET_PDEATHSIG, SIGKILL);
-      rv_log_setup (STDERR_FILENO, RV_LOG_FORMAT_TEXT, getenv ("RUNVM_TEST_DEBUG") ? RV_LOG_DEBUG : RV_LOG_ERROR);
+      rv_log_setup (STDERR_FILENO, RV_LOG_FORMAT_TEXT,
+                    getenv ("RUNVM_TEST_DEBUG") ? RV_LOG_DEBUG : RV_LOG_ERROR);
       if (agent_serve (&opts, &err) < 0)
         {
           fprintf (stderr, "agent: %s\n", err->msg);
@@ -137,8 +138,8 @@ test_attach (struct test_agent *ta, const char *ctr, const char *exec_id, enum a
 {
   rv_error_t err = NULL;
   int fd = -1;
-  cr_assert_eq (agent_attach (&ta->t, 5000, ctr, exec_id, s, &fd, &err), 0, "attach %s: %s", agent_stream_name (s),
-                err ? err->msg : "");
+  cr_assert_eq (agent_attach (&ta->t, 5000, ctr, exec_id, s, &fd, &err), 0, "attach %s: %s",
+                agent_stream_name (s), err ? err->msg : "");
   return fd;
 }
 

@@ -73,7 +73,8 @@ spawn (yajl_val process, const struct lc_stdio *stdio, int start_fd, pid_t *ret_
   if (term && YAJL_IS_TRUE (term))
     {
       master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
-      if (master < 0 || grantpt (master) < 0 || unlockpt (master) < 0 || (slave_name = ptsname (master)) == NULL)
+      if (master < 0 || grantpt (master) < 0 || unlockpt (master) < 0
+          || (slave_name = ptsname (master)) == NULL)
         return rv_error_make (err, errno, "open pty");
       slave_name = xstrdup (slave_name);
     }
@@ -140,8 +141,8 @@ spawn (yajl_val process, const struct lc_stdio *stdio, int start_fd, pid_t *ret_
 }
 
 static int
-plain_create (const struct agent_create_args *args, const struct lc_stdio *stdio, void **ret_handle, pid_t *ret_pid,
-              int *ret_console, rv_error_t *err)
+plain_create (const struct agent_create_args *args, const struct lc_stdio *stdio, void **ret_handle,
+              pid_t *ret_pid, int *ret_console, rv_error_t *err)
 {
   _cleanup_yajl_val_ yajl_val root = NULL;
   const char *proc_p[] = { "process", NULL };

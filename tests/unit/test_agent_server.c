@@ -121,7 +121,8 @@ exec_in (struct agent_conn *c, const char *id, const char *exec_id, const char *
          struct agent_stdio stdio, const char *env)
 {
   _cleanup_free_ char *process = process_json (script, terminal, env);
-  struct agent_exec_args args = { .container = (char *) id, .exec_id = (char *) exec_id, .process = process, .stdio = stdio };
+  struct agent_exec_args args
+      = { .container = (char *) id, .exec_id = (char *) exec_id, .process = process, .stdio = stdio };
   rv_error_t err = NULL;
   pid_t pid = 0;
 
@@ -305,7 +306,8 @@ Test (agent, typed_errors_reach_the_client_intact)
     struct agent_create_args again = { .container = (char *) "twice", .config = config };
     fails (agent_create (c, &again, &pid, &err), &err, EEXIST, "container `twice` exists already");
   }
-  fails (agent_pause (c, "twice", &err), &err, EINVAL, "cannot pause container `twice`: it is created, not running");
+  fails (agent_pause (c, "twice", &err), &err, EINVAL,
+         "cannot pause container `twice`: it is created, not running");
   fails (agent_resize (c, "twice", NULL, 10, 10, &err), &err, ENOTTY, "no terminal");
   ok (agent_destroy (c, "twice", &err), &err, "destroy");
   agent_conn_free (c);
@@ -396,8 +398,10 @@ Test (agent, exec_signal_ps_stats_pause_update)
   int o;
 
   init = create (c, "box", "sleep 1000", false, (struct agent_stdio){ 0 });
-  fails (agent_exec (c, &(struct agent_exec_args){ .container = (char *) "box", .exec_id = (char *) "e0",
-                                                     .process = (char *) "{\"args\":[\"true\"]}" },
+  fails (agent_exec (c,
+                     &(struct agent_exec_args){ .container = (char *) "box",
+                                                .exec_id = (char *) "e0",
+                                                .process = (char *) "{\"args\":[\"true\"]}" },
                      &e1, &err),
          &err, EINVAL, "it is created, not running");
   ok (agent_start (c, "box", &err), &err, "start");
@@ -414,8 +418,10 @@ Test (agent, exec_signal_ps_stats_pause_update)
   fails (agent_wait (c, "box", "e1", 1000, &ex, &err), &err, ENOENT, "no process `e1` in container `box`");
 
   e2 = exec_in (c, "box", "e2", "sleep 1000", false, (struct agent_stdio){ 0 }, NULL);
-  fails (agent_exec (c, &(struct agent_exec_args){ .container = (char *) "box", .exec_id = (char *) "e2",
-                                                     .process = (char *) "{\"args\":[\"true\"]}" },
+  fails (agent_exec (c,
+                     &(struct agent_exec_args){ .container = (char *) "box",
+                                                .exec_id = (char *) "e2",
+                                                .process = (char *) "{\"args\":[\"true\"]}" },
                      &e1, &err),
          &err, EEXIST, "has a process `e2` already");
 
@@ -745,7 +751,8 @@ Test (agent, clients_killed_mid_call_cost_only_their_own_work)
         _exit (1);
       if (read (o, buf, sizeof (buf)) <= 0)
         _exit (2);
-      if (agent_connect (&ta.t, 5000, &k, &err) < 0 || agent_call_send (k, AGENT_CALL_WAIT, &wargs, &id, 1000, &err) < 0)
+      if (agent_connect (&ta.t, 5000, &k, &err) < 0
+          || agent_call_send (k, AGENT_CALL_WAIT, &wargs, &id, 1000, &err) < 0)
         _exit (3);
       if (agent_dial (&ta.t, 5000, &raw, &err) < 0 || write_all (raw, "\x00\x00\x01\x00{\"id\":", 10) < 0)
         _exit (4);

@@ -173,6 +173,10 @@ struct ctr
   bool destroyed;
   struct proc *init;
   struct list procs;
+  /* OOM notices (oom.c): the watched memory.events, or NULL.  */
+  char *oom_path;
+  int oom_wd;
+  uint64_t oom_kills;
 };
 
 /* A call that answers later: wait, events.  */
@@ -192,6 +196,7 @@ struct agent
   int epfd;
   struct watch listen_w;
   struct watch sig_w;
+  struct watch oom_w; /* inotify, made with the first watched cgroup.  */
   const struct agent_backend *backend;
   bool pid1;
   bool stopping;
@@ -244,10 +249,23 @@ void proc_forget (struct agent *a, struct proc *p);
 void proc_abandon_streams (struct agent *a, struct proc *p);
 void ctr_maybe_free (struct agent *a, struct ctr *c);
 void agent_exit_of (int status, int *ret_code, int *ret_signal);
-void agent_push_event (struct agent *a, const char *type, struct proc *p);
+/* Records an event of container C (and process P, or NULL).  */
+void agent_push_event (struct agent *a, const char *type, struct ctr *c, struct proc *p);
 /* Replies to events waiters that have something now.  */
 void agent_wake_events (struct agent *a);
 void agent_free_dead (struct agent *a);
+
+/* oom.c */
+/* Watches the memory.events of PID's cgroup for container C, when it has
+ * a cgroup v2 of its own.  */
+void oom_watch (struct agent *a, struct ctr *c, pid_t pid);
+void oom_unwatch (struct agent *a, struct ctr *c);
+/* The oom_kill count in a memory.events text: 0 or -ENOENT.  */
+int oom_parse_kills (const char *memory_events, uint64_t *ret);
+/* memory.events of the cgroup in PROC_CGROUP (a /proc/PID/cgroup text)
+ * under the cgroup2 mount found in MOUNTINFO; NULL when there is no
+ * cgroup v2 path or it equals OWN_CGROUP's.  */
+char *oom_events_path (const char *proc_cgroup, const char *own_cgroup, const char *mountinfo);
 
 /* netcfg.c */
 int netcfg_loopback_up (rv_error_t *err);

@@ -250,6 +250,7 @@ do_create (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
 
   c = xmalloc0 (sizeof (*c));
   c->id = xstrdup (args->container);
+  c->oom_wd = -1;
   c->handle = handle;
   c->state = CTR_CREATED;
   list_init (&c->procs);
@@ -257,6 +258,7 @@ do_create (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   c->init = proc_new (x->a, c, NULL, pid, terminal);
   attach_relays (c->init, &pipes, console);
   stdio_pipes_close (&pipes);
+  oom_watch (x->a, c, pid);
   /* The init may be gone already (a hook killed it); its SIGCHLD is
    * queued and will be read on the next turn of the loop.  */
   rv_debug ("created container `%s`, init pid %d", c->id, (int) pid);
@@ -570,6 +572,7 @@ do_destroy (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   /* Forgotten by id at once; processes still running stay tracked until
    * they are reaped, so that pending waits get their real status.  */
   c->destroyed = true;
+  oom_unwatch (x->a, c);
   list_del (&c->link);
   list_init (&c->link);
   list_for_each_safe (it, tmp, &c->procs)

@@ -531,6 +531,7 @@ ctr_maybe_free (struct agent *a, struct ctr *c)
 {
   if (!c->destroyed || !list_empty (&c->procs))
     return;
+  oom_unwatch (a, c);
   list_del (&c->link);
   list_add_tail (&a->dead_ctrs, &c->link);
 }
@@ -564,7 +565,7 @@ proc_maybe_report (struct agent *a, struct proc *p)
     free (w);
     answered = true;
   }
-  agent_push_event (a, "exit", p);
+  agent_push_event (a, "exit", c, p);
 
   /* An exec'd process is kept until one wait has had its status; the
    * init until destroy.  */
@@ -623,7 +624,7 @@ event_clear (struct agent_event *e)
 }
 
 void
-agent_push_event (struct agent *a, const char *type, struct proc *p)
+agent_push_event (struct agent *a, const char *type, struct ctr *c, struct proc *p)
 {
   struct agent_event *e;
 
@@ -637,11 +638,14 @@ agent_push_event (struct agent *a, const char *type, struct proc *p)
   a->ev_len++;
   e->seq = ++a->ev_seq;
   e->type = xstrdup (type);
-  e->container = xstrdup (p->ctr->id);
-  e->exec_id = xstrdup (p->exec_id);
-  e->pid = p->pid;
-  if (p->reaped)
-    agent_exit_of (p->status, &e->exit_code, &e->signal);
+  e->container = xstrdup (c->id);
+  if (p)
+    {
+      e->exec_id = xstrdup (p->exec_id);
+      e->pid = p->pid;
+      if (p->reaped)
+        agent_exit_of (p->status, &e->exit_code, &e->signal);
+    }
   e->time = now_rfc3339 ();
   agent_wake_events (a);
 }

@@ -457,6 +457,7 @@ destroy_all (struct agent *a)
     if (a->backend && a->backend->destroy (c->handle, &err) < 0)
       rv_warning ("destroy container `%s`: %s", c->id, err->msg);
     c->destroyed = true;
+    oom_unwatch (a, c);
     list_del (&c->link);
     list_init (&c->link);
     list_for_each_safe (pit, ptmp, &c->procs)
@@ -481,6 +482,8 @@ agent_teardown (struct agent *a)
     (void) close (a->listen_w.fd);
   if (a->sig_w.fd >= 0)
     (void) close (a->sig_w.fd);
+  if (a->oom_w.fd >= 0)
+    (void) close (a->oom_w.fd);
   (void) close (a->epfd);
 }
 
@@ -550,6 +553,7 @@ agent_serve (const struct agent_options *opts, rv_error_t *err)
   list_init (&a.dead_ctrs);
   watch_init (&a.listen_w, listen_event);
   watch_init (&a.sig_w, signal_event);
+  watch_init (&a.oom_w, NULL);
 
   a.epfd = epoll_create1 (EPOLL_CLOEXEC);
   if (a.epfd < 0)

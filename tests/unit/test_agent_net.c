@@ -112,7 +112,8 @@ Test (agent_net, configures_interface_addresses_and_routes)
 Test (agent_net, errors_name_the_interface)
 {
   struct agent_interface nomac = { .match_mac = (char *) "02:00:00:00:00:99" };
-  struct agent_interface badaddr = { .device = (char *) "v0", .addresses = (char *[]){ (char *) "10.0.0.1", NULL } };
+  struct agent_interface badaddr
+      = { .device = (char *) "v0", .addresses = (char *[]){ (char *) "10.0.0.1", NULL } };
   struct agent_interface noname = { .device = (char *) "nope0" };
   struct agent_route badroute = { .dest = (char *) "default" };
   struct agent_conn *c = test_connect (&ta);

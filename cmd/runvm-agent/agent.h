@@ -20,9 +20,6 @@
 #include "cmd/runvm-agent/list.h"
 #include "common/error.h"
 
-/* GNU C predefines `linux` as 1, which spec/config.h uses as a member name;
- * main will undefine it there, this keeps the agent building until then.  */
-#undef linux
 #include "libcontainer/libcontainer.h"
 
 /* Per direction of a process stream.  */

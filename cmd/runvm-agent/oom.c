@@ -99,7 +99,7 @@ oom_events_path (const char *proc_cgroup, const char *own_cgroup, const char *mo
 static void
 oom_event (struct agent *a, struct watch *w, uint32_t revents)
 {
-  char buf[4096] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
+  char buf[4096] __attribute__ ((aligned (__alignof__(struct inotify_event))));
   ssize_t n;
 
   (void) revents;
@@ -139,7 +139,8 @@ oom_watch (struct agent *a, struct ctr *c, pid_t pid)
   uint64_t kills = 0;
   int wd;
 
-  if (read_file (cg_path, 65536, &cg, NULL, &err) < 0 || read_file ("/proc/self/cgroup", 65536, &own, NULL, &err) < 0
+  if (read_file (cg_path, 65536, &cg, NULL, &err) < 0
+      || read_file ("/proc/self/cgroup", 65536, &own, NULL, &err) < 0
       || read_file ("/proc/self/mountinfo", 1 << 20, &mounts, NULL, &err) < 0)
     return;
   path = oom_events_path (cg, own, mounts);

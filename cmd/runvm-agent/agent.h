@@ -197,7 +197,8 @@ struct agent
   const struct agent_backend *backend;
   bool pid1;
   bool stopping;
-  pid_t parent; /* exit when it changes (0: never).  */
+  bool reap_pending; /* a SIGCHLD came while the backend ran.  */
+  pid_t parent;      /* exit when it changes (0: never).  */
   struct list conns, ctrs, procs, waiters;
   struct list dead_conns, dead_procs, dead_ctrs;
   size_t n_conns;
@@ -218,6 +219,11 @@ struct agent_options
 /* Serves until `shutdown`, SIGTERM (host process) or the parent's exit.
  * Returns 0 on an orderly stop.  Destroys what containers remain.  */
 int agent_serve (const struct agent_options *opts, rv_error_t *err);
+
+/* Around every call into the backend: it forks, and its children must
+ * not inherit the loop's blocked signals.  */
+void agent_backend_begin (struct agent *a);
+void agent_backend_end (struct agent *a);
 
 /* calls.c */
 void agent_dispatch (struct agent *a, struct conn *c, const char *payload, size_t len);

@@ -323,24 +323,78 @@ on_sigpipe (int sig)
   (void) sig;
 }
 
+/* The signals the loop reads from its signalfd.  They are blocked, and a
+ * blocked mask is inherited through fork and execve: container processes
+ * must not start with SIGTERM blocked.  So they are unblocked while the
+ * backend runs (it forks the container's processes, hooks, helpers), and
+ * handled meanwhile by on_signal, which only notes them.  */
+static sigset_t loop_signals;
+static pid_t signal_owner;
+static volatile sig_atomic_t noted_child, noted_stop;
+
+static void
+on_signal (int sig)
+{
+  /* A child forked by the backend runs this until it execs: not ours.  */
+  if (getpid () != signal_owner)
+    return;
+  if (sig == SIGCHLD)
+    noted_child = 1;
+  else
+    noted_stop = 1;
+}
+
+void
+agent_backend_begin (struct agent *a)
+{
+  (void) a;
+  (void) sigprocmask (SIG_UNBLOCK, &loop_signals, NULL);
+}
+
+void
+agent_backend_end (struct agent *a)
+{
+  (void) sigprocmask (SIG_BLOCK, &loop_signals, NULL);
+  if (noted_stop)
+    {
+      noted_stop = 0;
+      if (!a->pid1)
+        a->stopping = true;
+    }
+  /* A SIGCHLD taken by on_signal never reaches the signalfd; the loop
+   * reaps once the current call is done (not now: the caller may not have
+   * recorded the new process's PID yet).  */
+  if (noted_child)
+    {
+      noted_child = 0;
+      a->reap_pending = true;
+    }
+}
+
 static int
 setup_signals (struct agent *a, rv_error_t *err)
 {
   struct sigaction sa = { .sa_handler = on_sigpipe };
-  sigset_t mask;
+  struct sigaction note = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+  int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
+  size_t i;
   int fd;
 
   sigemptyset (&sa.sa_mask);
   if (sigaction (SIGPIPE, &sa, NULL) < 0)
     return rv_error_make (err, errno, "sigaction SIGPIPE");
-  sigemptyset (&mask);
-  sigaddset (&mask, SIGCHLD);
-  sigaddset (&mask, SIGTERM);
-  sigaddset (&mask, SIGINT);
-  sigaddset (&mask, SIGHUP);
-  if (sigprocmask (SIG_BLOCK, &mask, NULL) < 0)
+  signal_owner = getpid ();
+  sigemptyset (&loop_signals);
+  sigemptyset (&note.sa_mask);
+  for (i = 0; i < ARRAY_SIZE (sigs); i++)
+    {
+      sigaddset (&loop_signals, sigs[i]);
+      if (sigaction (sigs[i], &note, NULL) < 0)
+        return rv_error_make (err, errno, "sigaction %d", sigs[i]);
+    }
+  if (sigprocmask (SIG_BLOCK, &loop_signals, NULL) < 0)
     return rv_error_make (err, errno, "sigprocmask");
-  fd = signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  fd = signalfd (-1, &loop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
   if (fd < 0)
     return rv_error_make (err, errno, "signalfd");
   watch_set (a, &a->sig_w, fd, EPOLLIN);
@@ -454,8 +508,13 @@ destroy_all (struct agent *a)
     _cleanup_error_ rv_error_t err = NULL;
     struct list *pit, *ptmp;
 
-    if (a->backend && a->backend->destroy (c->handle, &err) < 0)
-      rv_warning ("destroy container `%s`: %s", c->id, err->msg);
+    if (a->backend)
+      {
+        agent_backend_begin (a);
+        if (a->backend->destroy (c->handle, &err) < 0)
+          rv_warning ("destroy container `%s`: %s", c->id, err->msg);
+        agent_backend_end (a);
+      }
     c->destroyed = true;
     oom_unwatch (a, c);
     list_del (&c->link);
@@ -530,6 +589,11 @@ agent_loop (struct agent *a)
           if (w->fd < 0)
             continue;
           w->fn (a, w, evs[i].events);
+        }
+      if (a->reap_pending)
+        {
+          a->reap_pending = false;
+          agent_reap (a);
         }
       agent_expire_waiters (a);
       agent_free_dead (a);

@@ -476,6 +476,25 @@ Test (agent, terminal_stream_and_resize)
   agent_conn_free (c);
 }
 
+Test (agent, processes_start_with_no_signal_blocked_or_ignored)
+{
+  struct agent_conn *c = test_connect (&ta);
+  _cleanup_free_ char *out = NULL;
+  rv_error_t err = NULL;
+  int o;
+
+  /* cat installs no handler of its own.  */
+  create (c, "sig", "exec cat /proc/self/status", false, OUT_ONLY);
+  o = test_attach (&ta, "sig", NULL, AGENT_STREAM_STDOUT);
+  ok (agent_start (c, "sig", &err), &err, "start");
+  out = test_read_all (o, NULL);
+  close (o);
+  cr_assert (strstr (out, "\nSigBlk:\t0000000000000000\n") != NULL, "%s", out);
+  cr_assert (strstr (out, "\nSigIgn:\t0000000000000000\n") != NULL, "%s", out);
+  cr_assert (strstr (out, "\nSigCgt:\t0000000000000000\n") != NULL, "%s", out);
+  agent_conn_free (c);
+}
+
 /* ---- no output lost, ordering of exit and output ---------------------- */
 
 Test (agent, output_of_an_exited_process_is_kept_until_attached)

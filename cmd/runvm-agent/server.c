@@ -380,6 +380,12 @@ setup_signals (struct agent *a, rv_error_t *err)
   size_t i;
   int fd;
 
+  /* Container processes inherit what the agent leaves ignored: whatever
+   * started the agent (nohup, make, a shell's background job) does not
+   * decide that for them.  */
+  for (i = 1; i < 32; i++)
+    if (i != SIGKILL && i != SIGSTOP)
+      (void) signal ((int) i, SIG_DFL);
   sigemptyset (&sa.sa_mask);
   if (sigaction (SIGPIPE, &sa, NULL) < 0)
     return rv_error_make (err, errno, "sigaction SIGPIPE");
@@ -392,7 +398,8 @@ setup_signals (struct agent *a, rv_error_t *err)
       if (sigaction (sigs[i], &note, NULL) < 0)
         return rv_error_make (err, errno, "sigaction %d", sigs[i]);
     }
-  if (sigprocmask (SIG_BLOCK, &loop_signals, NULL) < 0)
+  /* Exactly these, nothing inherited.  */
+  if (sigprocmask (SIG_SETMASK, &loop_signals, NULL) < 0)
     return rv_error_make (err, errno, "sigprocmask");
   fd = signalfd (-1, &loop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
   if (fd < 0)

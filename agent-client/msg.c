@@ -97,6 +97,7 @@ static const struct agent_field create_args_fields[] = {
   OBJ (struct agent_create_args, "stdio", stdio, stdio_schema),
   F (struct agent_create_args, "no_pivot", no_pivot, AGENT_FIELD_BOOL),
   F (struct agent_create_args, "no_new_keyring", no_new_keyring, AGENT_FIELD_BOOL),
+  F (struct agent_create_args, "no_runtime_hooks", no_runtime_hooks, AGENT_FIELD_BOOL),
   F (struct agent_create_args, "cgroup_path", cgroup_path, AGENT_FIELD_STRING),
 };
 static SCHEMA (create_args_schema, "create", struct agent_create_args, create_args_fields);

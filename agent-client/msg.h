@@ -108,6 +108,9 @@ struct agent_create_args
   struct agent_stdio stdio;
   bool no_pivot;
   bool no_new_keyring;
+  /* The host runs the hooks of the runtime's namespace (prestart,
+   * createRuntime, poststart, poststop) itself.  */
+  bool no_runtime_hooks;
   char *cgroup_path;
 };
 

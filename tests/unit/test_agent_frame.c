@@ -199,6 +199,7 @@ Test (agent_msg, create_round_trip)
     .rootfs = (char *) "/run/runvm/shared/c1/rootfs",
     .stdio = { .in = true, .out = true, .err = false },
     .no_pivot = true,
+    .no_runtime_hooks = true,
   };
   struct agent_create_args out;
 
@@ -210,7 +211,7 @@ Test (agent_msg, create_round_trip)
   cr_assert_str_eq (out.rootfs, in.rootfs);
   cr_assert_null (out.bundle);
   cr_assert (out.stdio.in && out.stdio.out && !out.stdio.err);
-  cr_assert (out.no_pivot && !out.no_new_keyring);
+  cr_assert (out.no_pivot && !out.no_new_keyring && out.no_runtime_hooks);
   agent_schema_clear (agent_call_desc (AGENT_CALL_CREATE)->args, &out);
   cr_assert_null (out.container);
 }

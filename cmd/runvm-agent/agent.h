@@ -197,8 +197,9 @@ struct agent
   const struct agent_backend *backend;
   bool pid1;
   bool stopping;
-  bool reap_pending; /* a SIGCHLD came while the backend ran.  */
-  pid_t parent;      /* exit when it changes (0: never).  */
+  bool reap_pending;     /* a SIGCHLD came while the backend ran.  */
+  pid_t parent;          /* exit when it changes (0: never).  */
+  const char *unix_path; /* the listening socket's file, removed at exit.  */
   struct list conns, ctrs, procs, waiters;
   struct list dead_conns, dead_procs, dead_ctrs;
   size_t n_conns;

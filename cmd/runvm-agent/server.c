@@ -541,6 +541,10 @@ agent_teardown (struct agent *a)
 {
   struct list *it, *tmp;
 
+  /* The socket file is ours: a launcher waiting for it to appear must not
+   * find a dead one.  */
+  if (a->unix_path)
+    (void) unlink (a->unix_path);
   destroy_all (a);
   list_for_each_safe (it, tmp, &a->conns) conn_drop (a, list_entry (it, struct conn, link));
   agent_free_dead (a);
@@ -662,6 +666,8 @@ agent_serve (const struct agent_options *opts, rv_error_t *err)
       return fd;
     }
   watch_set (&a, &a.listen_w, fd, EPOLLIN);
+  if (str_has_prefix (opts->listen, "unix:"))
+    a.unix_path = opts->listen + 5;
   rv_info ("listening on %s%s", opts->listen, opts->pid1 ? " as PID 1" : "");
 
   r = agent_loop (&a);

@@ -892,6 +892,7 @@ Test (agent_binary, serves_and_shuts_down, .timeout = 30)
   ok (agent_shutdown (c, &err), &err, "shutdown");
   status = test_agent_wait_exit (&bin, 5000);
   cr_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0, "agent status 0x%x", status);
+  cr_assert_neq (access (bin.t.path, F_OK), 0, "the socket file is left behind");
   agent_conn_free (c);
   test_agent_stop (&bin);
 }
@@ -945,14 +946,19 @@ Test (agent_binary, exits_with_its_parent, .timeout = 30)
       test_agent_start_binary (&bin, extra);
       struct agent_conn *c = test_connect (&bin);
       agent_conn_free (c);
-      write_all (pfd[1], &bin.pid, sizeof (bin.pid));
+      write_all (pfd[1], &bin, sizeof (bin));
       _exit (0);
     }
   close (pfd[1]);
-  cr_assert_eq (read_exact (pfd[0], &agent, sizeof (agent)), 0);
+  cr_assert_eq (read_exact (pfd[0], &bin, sizeof (bin)), 0);
+  agent = bin.pid;
   waitpid (middle, &status, 0);
   for (i = 0; i < 300 && alive (agent); i++)
     poll (NULL, 0, 10);
   cr_assert_not (alive (agent), "agent %d outlived its parent", (int) agent);
+  /* It removed its socket on the way out.  */
+  cr_assert_neq (access (bin.t.path, F_OK), 0);
+  bin.pid = 0;
+  test_agent_stop (&bin);
   close (pfd[0]);
 }

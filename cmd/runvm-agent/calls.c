@@ -793,26 +793,6 @@ static const call_fn handlers[AGENT_CALL_COUNT] = {
   [AGENT_CALL_SHUTDOWN] = do_shutdown,
 };
 
-/* Calls that reach the container backend.  */
-static bool
-needs_backend (enum agent_call call)
-{
-  switch (call)
-    {
-    case AGENT_CALL_START:
-    case AGENT_CALL_SIGNAL:
-    case AGENT_CALL_PS:
-    case AGENT_CALL_STATS:
-    case AGENT_CALL_PAUSE:
-    case AGENT_CALL_RESUME:
-    case AGENT_CALL_UPDATE:
-    case AGENT_CALL_DESTROY:
-      return true;
-    default:
-      return false;
-    }
-}
-
 /* ---- the first frame of a connection ---------------------------------- */
 
 static void
@@ -944,8 +924,8 @@ agent_dispatch (struct agent *a, struct conn *c, const char *payload, size_t len
     r = rv_error_set (&err, ENOSYS, "unknown call `%s`", req.call_name);
   else if (req.call == AGENT_CALL_HELLO || req.call == AGENT_CALL_ATTACH)
     r = rv_error_set (&err, EPROTO, "`%s` is only valid as the first call on a connection", req.call_name);
-  else if (needs_backend (req.call) && a->backend == NULL)
-    r = need_backend (a, &err);
+  /* Without a backend no container exists: calls on one fail in their
+   * lookup, create in need_backend.  */
   else
     {
       d = agent_call_desc (req.call);

@@ -335,9 +335,17 @@ static volatile sig_atomic_t noted_child, noted_stop;
 static void
 on_signal (int sig)
 {
-  /* A child forked by the backend runs this until it execs: not ours.  */
+  /* A child forked by the backend runs this until it execs.  It must get
+   * what it would have got without the handler: the default action.  */
   if (getpid () != signal_owner)
-    return;
+    {
+      struct sigaction dfl = { .sa_handler = SIG_DFL };
+      sigemptyset (&dfl.sa_mask);
+      (void) sigaction (sig, &dfl, NULL);
+      if (sig != SIGCHLD)
+        (void) raise (sig);
+      return;
+    }
   if (sig == SIGCHLD)
     noted_child = 1;
   else

@@ -116,16 +116,19 @@ Test (agent_vm, boots_serves_and_powers_off)
   snprintf (dir, sizeof (dir), "/tmp/runvm-agent-vm-XXXXXX");
   cr_assert_not_null (mkdtemp (dir));
   initrd = xasprintf ("%s/initrd", dir);
-  cmd = xasprintf ("'%s' -o '%s' -k '%s' -V '%s' -m virtio_mmio -m vsock -m vmw_vsock_virtio_transport '%s'", mkinitrd,
-                   initrd, kroot, kver, agent);
+  cmd = xasprintf ("'%s' -o '%s' -k '%s' -V '%s' -m virtio_mmio -m vsock -m vmw_vsock_virtio_transport '%s'",
+                   mkinitrd, initrd, kroot, kver, agent);
   cr_assert_eq (system (cmd), 0, "%s", cmd);
 
   vhost = xasprintf ("%s/vhost.sock", dir);
   log = xasprintf ("%s/vsockd.log", dir);
   snprintf (t.path, sizeof (t.path), "%s/vsock.sock", dir);
   {
-    char *argv[] = { vsockd_bin, (char *) "--socket", vhost, (char *) "--uds-path", t.path,
-                     (char *) "--guest-cid", (char *) "3", (char *) "--log", log, NULL };
+    char *argv[] = { vsockd_bin,   (char *) "--socket",
+                     vhost,        (char *) "--uds-path",
+                     t.path,       (char *) "--guest-cid",
+                     (char *) "3", (char *) "--log",
+                     log,          NULL };
     vsockd = spawn (argv);
   }
   for (i = 0; i < 200 && access (vhost, F_OK) != 0; i++)
@@ -139,15 +142,33 @@ Test (agent_vm, boots_serves_and_powers_off)
     /* TCG: the host's KVM may not boot a stock kernel; tsc_early_khz keeps
      * TSC calibration from hanging (docs/ARCHITECTURE.md).  */
     char *argv[] = { (char *) "qemu-system-x86_64",
-                     (char *) "-M", (char *) "microvm,accel=tcg,memory-backend=mem",
-                     (char *) "-object", (char *) "memory-backend-memfd,id=mem,size=256M,share=on",
-                     (char *) "-global", (char *) "virtio-mmio.force-legacy=false",
-                     (char *) "-m", (char *) "256M", (char *) "-smp", (char *) "1",
-                     (char *) "-nodefaults", (char *) "-no-user-config", (char *) "-nographic",
-                     (char *) "-chardev", chardev, (char *) "-device", (char *) "vhost-user-vsock-device,chardev=vs",
-                     (char *) "-serial", serial, (char *) "-kernel", kernel, (char *) "-initrd", initrd,
-                     (char *) "-append", (char *) "console=ttyS0 tsc_early_khz=2445430 panic=-1 quiet runvm.port=1500",
-                     (char *) "-no-reboot", NULL };
+                     (char *) "-M",
+                     (char *) "microvm,accel=tcg,memory-backend=mem",
+                     (char *) "-object",
+                     (char *) "memory-backend-memfd,id=mem,size=256M,share=on",
+                     (char *) "-global",
+                     (char *) "virtio-mmio.force-legacy=false",
+                     (char *) "-m",
+                     (char *) "256M",
+                     (char *) "-smp",
+                     (char *) "1",
+                     (char *) "-nodefaults",
+                     (char *) "-no-user-config",
+                     (char *) "-nographic",
+                     (char *) "-chardev",
+                     chardev,
+                     (char *) "-device",
+                     (char *) "vhost-user-vsock-device,chardev=vs",
+                     (char *) "-serial",
+                     serial,
+                     (char *) "-kernel",
+                     kernel,
+                     (char *) "-initrd",
+                     initrd,
+                     (char *) "-append",
+                     (char *) "console=ttyS0 tsc_early_khz=2445430 panic=-1 quiet runvm.port=1500",
+                     (char *) "-no-reboot",
+                     NULL };
     qemu = spawn (argv);
   }
 

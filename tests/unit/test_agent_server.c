@@ -452,6 +452,22 @@ Test (agent, exec_signal_ps_stats_pause_update)
   agent_conn_free (c);
 }
 
+Test (agent, a_signal_before_start_acts)
+{
+  struct agent_conn *c = test_connect (&ta);
+  struct agent_exit_result ex;
+  rv_error_t err = NULL;
+
+  /* The init waits before exec, still running the agent's code: a SIGTERM
+   * now must do what it does to the program (end it), not be swallowed.  */
+  create (c, "early", "sleep 1000", false, (struct agent_stdio){ 0 });
+  ok (agent_signal (c, "early", NULL, SIGTERM, false, &err), &err, "signal");
+  ex = wait_for (c, "early", NULL);
+  cr_assert_eq (ex.signal, SIGTERM);
+  ok (agent_destroy (c, "early", &err), &err, "destroy");
+  agent_conn_free (c);
+}
+
 Test (agent, terminal_stream_and_resize)
 {
   struct agent_conn *c = test_connect (&ta);

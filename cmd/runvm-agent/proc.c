@@ -365,8 +365,10 @@ relay_check_attach (struct proc *p, enum agent_stream kind, rv_error_t *err)
       return rv_error_set (err, EINVAL, "attach: the process has no %s stream (not asked for)",
                            agent_stream_name (kind));
     }
-  if (r->attached || r->finished)
+  if (r->attached)
     return rv_error_set (err, EBUSY, "attach: the %s stream is attached already", agent_stream_name (kind));
+  if (r->finished)
+    return rv_error_set (err, EBUSY, "attach: the %s stream is closed", agent_stream_name (kind));
   return 0;
 }
 

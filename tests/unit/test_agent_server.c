@@ -700,6 +700,19 @@ Test (agent, close_stdin_and_stdin_eof)
   close (in);
   close (o);
 
+  /* A stdin closed before anyone attached it cannot be attached.  */
+  create (c, "shut", "exec cat", false, (struct agent_stdio){ true, true, false });
+  ok (agent_close_stdin (c, "shut", NULL, &err), &err, "close_stdin");
+  fails (agent_attach (&ta.t, 2000, "shut", NULL, AGENT_STREAM_STDIN, &(int){ 0 }, &err), &err, EBUSY,
+         "the stdin stream is closed");
+  o = test_attach (&ta, "shut", NULL, AGENT_STREAM_STDOUT);
+  ok (agent_start (c, "shut", &err), &err, "start");
+  free (out);
+  out = test_read_all (o, NULL);
+  cr_assert_str_eq (out, "");
+  cr_assert_eq (wait_for (c, "shut", NULL).exit_code, 0);
+  close (o);
+
   /* An exec'd process without a stdin stream reads end of file.  */
   create (c, "idle", "sleep 1000", false, (struct agent_stdio){ 0 });
   ok (agent_start (c, "idle", &err), &err, "start");

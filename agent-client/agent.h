@@ -67,6 +67,12 @@ int agent_attach_fd (int fd, int timeout_ms, const char *container, const char *
 int agent_call (struct agent_conn *c, enum agent_call call, const void *args, void *ret_result,
                 int timeout_ms, rv_error_t *err);
 void agent_result_clear (enum agent_call call, void *result);
+/* agent_call with the arguments as JSON text (an object, as PROTOCOL.md
+ * describes them): checked against the call's schema before anything is
+ * sent, so a wrong field fails here with EINVAL.  vm/net_agent.c's
+ * `network` arguments go this way.  */
+int agent_call_json (struct agent_conn *c, enum agent_call call, const char *args_json, void *ret_result,
+                     int timeout_ms, rv_error_t *err);
 
 /* The two halves of agent_call, for callers that poll agent_conn_fd:
  * send returns the request id; recv waits for that id's reply.  */

@@ -6,6 +6,7 @@
 
 #include "agent-client/agent.h"
 #include "agent-client/frame.h"
+#include "agent-client/json.h"
 #include "common/utils.h"
 
 #include "version.h"
@@ -297,6 +298,29 @@ agent_call (struct agent_conn *c, enum agent_call call, const void *args, void *
   if (r < 0)
     return r;
   return agent_call_recv (c, call, id, ret_result, agent_ms_left (deadline), err);
+}
+
+int
+agent_call_json (struct agent_conn *c, enum agent_call call, const char *args_json, void *ret_result,
+                 int timeout_ms, rv_error_t *err)
+{
+  const struct agent_call_desc *d = agent_call_desc (call);
+  _cleanup_yajl_val_ yajl_val tree = NULL;
+  _cleanup_free_ char *args = NULL;
+  int r;
+
+  if (d == NULL)
+    return rv_error_set (err, EINVAL, "no call %d", (int) call);
+  r = agent_json_parse (args_json, strlen (args_json), &tree, err);
+  if (r < 0)
+    return rv_error_wrap (err, "%s", d->name);
+  args = xmalloc0 (d->args->size ? d->args->size : 1);
+  r = agent_schema_decode (d->args, tree, args, err);
+  if (r < 0)
+    return r;
+  r = agent_call (c, call, args, ret_result, timeout_ms, err);
+  agent_schema_clear (d->args, args);
+  return r;
 }
 
 void

@@ -109,6 +109,29 @@ Test (agent_net, configures_interface_addresses_and_routes)
   agent_conn_free (c);
 }
 
+/* The arguments as vm/net_agent.c writes them.  */
+Test (agent_net, arguments_as_json_text)
+{
+  const char *args = "{\"interfaces\":[{\"match_mac\":\"02:00:00:00:00:05\",\"name\":\"eth7\",\"mtu\":1500,"
+                     "\"addresses\":[\"192.168.50.2/24\"]}],\"routes\":[{\"dest\":\"default\","
+                     "\"gateway\":\"192.168.50.1\",\"device\":\"eth7\",\"metric\":0}]}";
+  struct agent_conn *c = test_connect (&ta);
+  rv_error_t err = NULL;
+
+  cr_assert_eq (agent_call_json (c, AGENT_CALL_NETWORK, args, NULL, 5000, &err), 0, "%s",
+                err ? err->msg : "");
+  has ("-4 addr show dev eth7", "inet 192.168.50.2/24");
+  has ("-4 route", "default via 192.168.50.1 dev eth7");
+  /* Checked before it is sent.  */
+  cr_assert_eq (agent_call_json (c, AGENT_CALL_NETWORK, "{\"routes\":[{\"dest\":5}]}", NULL, 5000, &err),
+                -EINVAL);
+  cr_assert_str_eq (err->msg, "network.routes[0].dest: expected a string");
+  rv_error_release (&err);
+  cr_assert_eq (agent_call_json (c, AGENT_CALL_NETWORK, "{", NULL, 5000, &err), -EBADMSG);
+  rv_error_release (&err);
+  agent_conn_free (c);
+}
+
 Test (agent_net, errors_name_the_interface)
 {
   struct agent_interface nomac = { .match_mac = (char *) "02:00:00:00:00:99" };

@@ -17,6 +17,11 @@
 
 #include "common/error.h"
 
+/* GNU C modes predefine `linux` as 1, which would turn the `linux` member
+ * below into a syntax error; the spec's own name wins (libocispec does the
+ * same).  Test the platform with __linux__.  */
+#undef linux
+
 #define SPEC_VERSION "1.2.0"
 
 struct spec_opt_i64

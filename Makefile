@@ -24,6 +24,11 @@ MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 
 B ?= build
+
+# `make` alone builds everything; the first rule in the file would otherwise
+# be the first library archive.
+.DEFAULT_GOAL := all
+
 SANITIZE ?=
 FUZZ_SECONDS ?= 60
 
@@ -36,7 +41,7 @@ OPT ?= -O2
 CFLAGS ?= $(OPT) -g
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 \
 	-Wno-missing-field-initializers -Wvla -Wpointer-arith -Wundef
-RV_CPPFLAGS := -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -I. -I$(B)/gen \
+RV_CPPFLAGS := -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Ulinux -I. -I$(B)/gen \
 	-DRUNVM_PREFIX='"$(PREFIX)"' -DRUNVM_LIBEXECDIR='"$(LIBEXECDIR)"' -DRUNVM_DATADIR='"$(DATADIR)"' \
 	-DRUNVM_SYSCONFDIR='"$(SYSCONFDIR)"'
 RV_CFLAGS := -std=gnu11 -fno-strict-aliasing -fstack-protector-strong -fPIE $(WARNINGS) $(PKG_CFLAGS)

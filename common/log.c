@@ -69,10 +69,24 @@ rv_log_level_parse (const char *s, enum rv_log_level *ret)
   return -EINVAL;
 }
 
-/* Appends S to OUT with JSON (and logfmt, which uses the same escapes for
- * quotes, backslashes and control characters) escaping.  */
+int
+rv_log_format_parse (const char *s, enum rv_log_format *ret)
+{
+  if (strcmp (s, "text") == 0)
+    *ret = RV_LOG_FORMAT_TEXT;
+  else if (strcmp (s, "json") == 0)
+    *ret = RV_LOG_FORMAT_JSON;
+  else
+    return -EINVAL;
+  return 0;
+}
+
+/* Appends S to OUT as the body of a JSON string, escaped as Go's
+ * encoding/json does it (logrus's JSON formatter uses it): besides quotes,
+ * backslashes and control characters, `<`, `>`, `&`, U+2028 and U+2029 are
+ * written as \u escapes, so a line compares equal to what runc writes.  */
 static void
-append_escaped (FILE *out, const char *s)
+append_json_escaped (FILE *out, const char *s)
 {
   for (; *s; s++)
     {
@@ -94,13 +108,130 @@ append_escaped (FILE *out, const char *s)
         case '\t':
           fputs ("\\t", out);
           break;
+        case '<':
+        case '>':
+        case '&':
+          fprintf (out, "\\u%04x", c);
+          break;
         default:
-          if (c < 0x20)
+          if (c == 0xe2 && (unsigned char) s[1] == 0x80
+              && ((unsigned char) s[2] == 0xa8 || (unsigned char) s[2] == 0xa9))
+            {
+              fprintf (out, "\\u202%c", s[2] == (char) 0xa8 ? '8' : '9');
+              s += 2;
+            }
+          else if (c < 0x20)
             fprintf (out, "\\u%04x", c);
           else
             fputc (c, out);
         }
     }
+}
+
+/* logrus's text formatter quotes a value only when it holds a character
+ * outside this set.  */
+static bool
+text_needs_quoting (const char *s)
+{
+  for (; *s; s++)
+    {
+      unsigned char c = (unsigned char) *s;
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.'
+            || c == '_' || c == '/' || c == '@' || c == '^' || c == '+'))
+        return true;
+    }
+  return false;
+}
+
+/* Appends S quoted as Go's %q verb (strconv.Quote) does for the ASCII
+ * range; other bytes pass through unchanged.  */
+static void
+append_text_quoted (FILE *out, const char *s)
+{
+  fputc ('"', out);
+  for (; *s; s++)
+    {
+      unsigned char c = (unsigned char) *s;
+      switch (c)
+        {
+        case '"':
+          fputs ("\\\"", out);
+          break;
+        case '\\':
+          fputs ("\\\\", out);
+          break;
+        case '\a':
+          fputs ("\\a", out);
+          break;
+        case '\b':
+          fputs ("\\b", out);
+          break;
+        case '\f':
+          fputs ("\\f", out);
+          break;
+        case '\n':
+          fputs ("\\n", out);
+          break;
+        case '\r':
+          fputs ("\\r", out);
+          break;
+        case '\t':
+          fputs ("\\t", out);
+          break;
+        case '\v':
+          fputs ("\\v", out);
+          break;
+        default:
+          if (c < 0x20 || c == 0x7f)
+            fprintf (out, "\\x%02x", c);
+          else
+            fputc (c, out);
+        }
+    }
+  fputc ('"', out);
+}
+
+static void
+append_text_value (FILE *out, const char *s)
+{
+  if (text_needs_quoting (s))
+    append_text_quoted (out, s);
+  else
+    fputs (s, out);
+}
+
+char *
+rv_log_format_line (enum rv_log_format format, enum rv_log_level level, const char *stamp, const char *msg)
+{
+  char *line = NULL;
+  size_t len = 0;
+  FILE *out;
+
+  out = open_memstream (&line, &len);
+  if (out == NULL)
+    return NULL;
+  if (format == RV_LOG_FORMAT_JSON)
+    {
+      fprintf (out, "{\"level\":\"%s\",\"msg\":\"", rv_log_level_name (level));
+      append_json_escaped (out, msg);
+      fputs ("\",\"time\":\"", out);
+      append_json_escaped (out, stamp);
+      fputs ("\"}\n", out);
+    }
+  else
+    {
+      fputs ("time=", out);
+      append_text_value (out, stamp);
+      fprintf (out, " level=%s msg=", rv_log_level_name (level));
+      append_text_value (out, msg);
+      fputc ('\n', out);
+    }
+  if (fclose (out) != 0)
+    {
+      free (line);
+      return NULL;
+    }
+  return line;
 }
 
 void
@@ -109,9 +240,7 @@ rv_vlog (enum rv_log_level level, const char *fmt, va_list ap)
   _cleanup_free_ char *msg = NULL, *line = NULL;
   char stamp[32];
   struct tm tm;
-  size_t len = 0;
   time_t now;
-  FILE *out;
   int saved = errno;
 
   if (!rv_log_enabled (level) || log_fd < 0)
@@ -122,24 +251,9 @@ rv_vlog (enum rv_log_level level, const char *fmt, va_list ap)
   gmtime_r (&now, &tm);
   strftime (stamp, sizeof (stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 
-  out = open_memstream (&line, &len);
-  if (out == NULL)
-    goto out;
-  if (log_format == RV_LOG_FORMAT_JSON)
-    {
-      fprintf (out, "{\"level\":\"%s\",\"msg\":\"", rv_log_level_name (level));
-      append_escaped (out, msg);
-      fprintf (out, "\",\"time\":\"%s\"}\n", stamp);
-    }
-  else
-    {
-      fprintf (out, "time=\"%s\" level=%s msg=\"", stamp, rv_log_level_name (level));
-      append_escaped (out, msg);
-      fputs ("\"\n", out);
-    }
-  if (fclose (out) == 0)
-    (void) write_all (log_fd, line, len);
-out:
+  line = rv_log_format_line (log_format, level, stamp, msg);
+  if (line)
+    (void) write_all (log_fd, line, strlen (line));
   errno = saved;
 }
 

@@ -4,6 +4,7 @@
  *
  * Formats follow runc, since engines parse them:
  *   text: time="2026-11-22T07:52:18Z" level=error msg="container does not exist"
+ *         (values without spaces or quotes stay bare: msg=stopped)
  *   json: {"level":"error","msg":"container does not exist","time":"2026-11-22T07:52:18Z"}  */
 #pragma once
 
@@ -35,6 +36,16 @@ void rv_log_setup (int fd, enum rv_log_format format, enum rv_log_level level);
  * "trace".  Returns 0 or -EINVAL.  */
 int rv_log_level_parse (const char *s, enum rv_log_level *ret);
 const char *rv_log_level_name (enum rv_log_level level);
+
+/* Parses "text" or "json".  Returns 0 or -EINVAL.  */
+int rv_log_format_parse (const char *s, enum rv_log_format *ret);
+
+/* One log line in FORMAT, newline included, exactly as logrus writes it
+ * for runc: text values are quoted only when they need it (as logrus
+ * does), JSON strings are escaped as Go's encoding/json escapes them.
+ * STAMP is the time field.  Returns a new string, NULL on failure.  */
+char *rv_log_format_line (enum rv_log_format format, enum rv_log_level level, const char *stamp,
+                          const char *msg);
 
 int rv_log_fd (void);
 enum rv_log_level rv_log_level (void);

@@ -1,0 +1,20 @@
+/* The verbs, in the order `runvm --help` lists them (runc's order).  Each
+ * is defined in cmd/runvm/<name>.c as `const struct cli_command
+ * cmd_<name>`.  Adding a verb: one file and one line here.  */
+VERB (checkpoint)
+VERB (create)
+VERB (delete)
+VERB (events)
+VERB (exec)
+VERB (kill)
+VERB (list)
+VERB (pause)
+VERB (ps)
+VERB (restore)
+VERB (resume)
+VERB (run)
+VERB (spec)
+VERB (start)
+VERB (state)
+VERB (update)
+VERB (features)

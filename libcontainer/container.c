@@ -628,7 +628,11 @@ fail:
     close (sv[1]);
   if (c && c->cgroup)
     {
+      /* Without a pid namespace, what a createContainer hook left running
+       * is still in the cgroup.  */
       _cleanup_error_ rv_error_t tmp = NULL;
+      (void) lc_cgroup_kill (c->cgroup, SIGKILL, &tmp);
+      rv_error_release (&tmp);
       (void) lc_cgroup_destroy (c->cgroup, &tmp);
     }
   lc_container_free (c);

@@ -377,7 +377,7 @@ sleeper (void)
 
 Test (lc_cgroup, host_create_join_freeze_kill_destroy)
 {
-  _cleanup_free_ char *path = xasprintf ("/runvm-test/lc-%d", (int) getpid ());
+  _cleanup_free_ char *path = xasprintf ("/runvm-test-cg-%d/lc", (int) getpid ());
   struct spec_memory mem = { .limit = { true, 64 << 20 } };
   struct spec_resources r = { .memory = &mem, .has_pids = true, .pids_limit = 10 };
   _cleanup_free_ pid_t *pids = NULL;
@@ -425,7 +425,7 @@ Test (lc_cgroup, host_create_join_freeze_kill_destroy)
   if (have_v1 ("memory"))
     {
       _cleanup_free_ char *f = xasprintf ("/sys/fs/cgroup/memory%s", path);
-      _cleanup_free_ char *parent = xasprintf ("/sys/fs/cgroup/memory/runvm-test");
+      _cleanup_free_ char *parent = xasprintf ("/sys/fs/cgroup/memory/runvm-test-cg-%d", (int) getpid ());
       cr_assert_neq (access (f, F_OK), 0);
       cr_assert_neq (access (parent, F_OK), 0, "the parent we made is gone too");
     }

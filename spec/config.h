@@ -417,18 +417,57 @@ struct spec_config
 };
 
 /* Parses and validates config.json.  NAME is the file name used in error
- * messages ("config.json").  Errors read
+ * messages (NULL: "config.json").  Errors read
  *   "config.json: .linux.resources.memory.limit: expected an integer, got a string".
- * Unknown properties are ignored, as the spec requires.  */
+ * Unknown properties are ignored, as the spec requires; a property given
+ * twice in one object is an error.  Returns -EINVAL for a bad document,
+ * -EFBIG for one over 64 MiB.
+ *
+ * What a parsed config guarantees (users need not check again):
+ *  - types and ranges of every field (uint32/uint16/int32/int64/uint64 as
+ *    the schema says); required fields present;
+ *  - ociVersion is SemVer; root.path set when root is; process.args has an
+ *    entry and process.cwd is absolute; env entries are NAME=VALUE;
+ *  - rlimit types are known RLIMIT_* names, unique, soft <= hard;
+ *  - capability names look like CAP_[A-Z0-9_]+ (not checked against the
+ *    kernel: runc warns and skips unknown ones);
+ *  - scheduler policy and flags known, nice -20..19 for SCHED_OTHER and
+ *    SCHED_BATCH, priority only for FIFO/RR, runtime/deadline/period only
+ *    for SCHED_DEADLINE; ioPriority class known and priority 0..7;
+ *  - hook paths absolute, timeouts > 0;
+ *  - mount uidMappings and gidMappings come together (destinations may be
+ *    relative: runc takes them relative to "/");
+ *  - namespace types known and unique, namespace paths absolute; timeOffsets
+ *    clocks are "monotonic"/"boottime", nanosecs < 1e9;
+ *  - devices: type c/b/u/p, major and minor given unless "p"; cgroup device
+ *    rules: type a/c/b, access a subset of "rwm";
+ *  - blkio weights 10..1000 or 0 (Docker's "unset"); weightDevice entries
+ *    have weight or leafWeight; rdma entries hcaHandles or hcaObjects;
+ *    hugepage sizes like "2MB"; unified keys have no '/';
+ *  - seccomp actions, operators, architectures and flags known; names has
+ *    an entry; errnoRet only with SCMP_ACT_ERRNO/SCMP_ACT_TRACE;
+ *    listenerMetadata only with listenerPath;
+ *  - rootfsPropagation one of (r)private, (r)shared, (r)slave,
+ *    (r)unbindable; maskedPaths and readonlyPaths absolute; memBwSchema
+ *    starts with "MB:"; personality domain LINUX or LINUX32;
+ *  - map keys (annotations, sysctl, unified, rdma) non-empty and unique;
+ *    no string holds a NUL byte.  */
 int spec_config_parse (const char *name, const char *data, size_t len, struct spec_config **ret,
                        rv_error_t *err);
 
 /* Reads and parses PATH; messages name the file by its base name.  */
 int spec_config_load (const char *path, struct spec_config **ret, rv_error_t *err);
 
-/* Serialises back to JSON (round trip: parse (to_json (c)) equals c).  */
+/* Serialises back to JSON (round trip: parse (to_json (c)) equals c), in
+ * the member order runc writes, leaving absent optionals out.  Returns a
+ * string the caller frees; NULL for a NULL config or a string that is not
+ * UTF-8 (only possible in a config built in code).  */
 char *spec_config_to_json (const struct spec_config *config, bool beautify);
 
+/* Whether two configs hold the same values (absent and empty differ).  */
+bool spec_config_equal (const struct spec_config *a, const struct spec_config *b);
+
+/* Accepts NULL and objects that failed half-way through parsing.  */
 void spec_config_free (struct spec_config *config);
 
 /* process.json as `runc exec --process` reads it.  */
@@ -436,6 +475,7 @@ int spec_process_parse (const char *name, const char *data, size_t len, struct s
                         rv_error_t *err);
 int spec_process_load (const char *path, struct spec_process **ret, rv_error_t *err);
 char *spec_process_to_json (const struct spec_process *process, bool beautify);
+bool spec_process_equal (const struct spec_process *a, const struct spec_process *b);
 void spec_process_free (struct spec_process *process);
 
 /* Lookups used everywhere.  */

@@ -136,6 +136,7 @@ struct lc_dev_rule
   int64_t minor;   /* -1: any.  */
   unsigned access; /* LC_DEV_ACC_*.  */
   bool allow;
+  const char *path; /* of a default device node, or NULL.  */
 };
 
 /* The effect of a rule list, as the v1 kernel computes it: a default and
@@ -160,7 +161,8 @@ char *lc_dev_rule_string (const struct lc_dev_rule *r);
 
 /* runc's default device rules (null, zero, full, tty, random, urandom,
  * ptmx, pts, tun, mknod of any), appended after the config's rules for a
- * container.  */
+ * container, except those of a default node that linux.devices redefines
+ * (runc drops them too: the config's own rules then decide).  */
 extern const struct lc_dev_rule lc_dev_default_rules[];
 extern const size_t lc_dev_default_rules_len;
 

@@ -14,17 +14,13 @@
 
 /* runc's AllowedDevices, in its order.  */
 const struct lc_dev_rule lc_dev_default_rules[] = {
-  { 'c', -1, -1, LC_DEV_ACC_MKNOD, true },
-  { 'b', -1, -1, LC_DEV_ACC_MKNOD, true },
-  { 'c', 1, 3, RWM, true },    /* null */
-  { 'c', 1, 8, RWM, true },    /* random */
-  { 'c', 1, 7, RWM, true },    /* full */
-  { 'c', 5, 0, RWM, true },    /* tty */
-  { 'c', 1, 5, RWM, true },    /* zero */
-  { 'c', 1, 9, RWM, true },    /* urandom */
-  { 'c', 136, -1, RWM, true }, /* pts */
-  { 'c', 5, 2, RWM, true },    /* ptmx */
-  { 'c', 10, 200, RWM, true }, /* net/tun */
+  { 'c', -1, -1, LC_DEV_ACC_MKNOD, true }, { 'b', -1, -1, LC_DEV_ACC_MKNOD, true },
+  { 'c', 1, 3, RWM, true, "/dev/null" },   { 'c', 1, 8, RWM, true, "/dev/random" },
+  { 'c', 1, 7, RWM, true, "/dev/full" },   { 'c', 5, 0, RWM, true, "/dev/tty" },
+  { 'c', 1, 5, RWM, true, "/dev/zero" },   { 'c', 1, 9, RWM, true, "/dev/urandom" },
+  { 'c', 136, -1, RWM, true, NULL }, /* pts */
+  { 'c', 5, 2, RWM, true, NULL },    /* ptmx */
+  { 'c', 10, 200, RWM, true, NULL }, /* net/tun */
 };
 const size_t lc_dev_default_rules_len = ARRAY_SIZE (lc_dev_default_rules);
 

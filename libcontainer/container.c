@@ -52,6 +52,7 @@
 #include "libcontainer/container.h"
 #include "libcontainer/hooks.h"
 #include "libcontainer/lsm.h"
+#include "libcontainer/path.h"
 #include "libcontainer/sync.h"
 
 int
@@ -132,6 +133,7 @@ lc_container_free (struct lc_container *c)
   lc_seccomp_free (c->seccomp);
   free (c->seccomp_listener);
   free (c->seccomp_metadata);
+  strv_free (c->device_paths);
   free (c->id);
   free (c->bundle);
   free (c);
@@ -221,7 +223,8 @@ lc_container_seccomp_handoff (struct lc_container *c, pid_t pid, int notify_fd, 
 /* The device rules a container gets: the config's, then runc's defaults
  * (so a config without rules still has only the usual devices).  */
 static struct spec_resources
-resources_with_default_devices (const struct spec_resources *r, struct spec_device_cgroup **ret_devs)
+resources_with_default_devices (const struct spec_resources *r, char *const *configured,
+                                struct spec_device_cgroup **ret_devs)
 {
   struct spec_resources out;
   struct spec_device_cgroup *d;
@@ -238,7 +241,10 @@ resources_with_default_devices (const struct spec_resources *r, struct spec_devi
       const struct lc_dev_rule *x = &lc_dev_default_rules[i];
       static char types[][2] = { "c", "b", "a" };
       static char access[8][4] = { "", "m", "r", "rm", "w", "wm", "rw", "rwm" };
-      struct spec_device_cgroup *o = &d[n + i];
+      struct spec_device_cgroup *o;
+      if (x->path && strv_contains (configured, x->path))
+        continue;
+      o = &d[n++];
       o->allow = x->allow;
       o->type = x->type == 'b' ? types[1] : x->type == 'a' ? types[2] : types[0];
       o->major.set = x->major >= 0;
@@ -248,7 +254,7 @@ resources_with_default_devices (const struct spec_resources *r, struct spec_devi
       o->access = access[x->access & 7];
     }
   out.devices = d;
-  out.devices_len = n + lc_dev_default_rules_len;
+  out.devices_len = n;
   *ret_devs = d;
   return out;
 }
@@ -346,6 +352,12 @@ prepare (const struct lc_create_opts *o, struct prepared *p, rv_error_t *err)
   r = lc_lsm_check (c->process, err);
   if (r < 0)
     return r;
+  /* Without a UTS namespace of its own the container would rename the
+   * host (runc's check and words).  */
+  if (((c->hostname && c->hostname[0]) || (c->domainname && c->domainname[0]))
+      && lc_ns_find (c, "uts") == NULL)
+    return rv_error_set (err, EINVAL, "unable to set %s without a private UTS namespace",
+                         c->hostname && c->hostname[0] ? "hostname" : "domainname");
   return lc_proc_check_sysctls (c, err);
 }
 
@@ -358,6 +370,31 @@ cgroup_path_of (const struct lc_create_opts *o)
     return o->config->linux->cgroups_path;
   /* runc's default: the container's id, below the caller's own cgroup.  */
   return o->id;
+}
+
+/* poststart and poststop: each failure is a warning (logged at debug level,
+ * library code does not print), the remaining hooks still run.  */
+static void
+run_warning_hooks (struct lc_container *c, const char *kind, const struct spec_hook *h, size_t n,
+                   const char *state)
+{
+  size_t i;
+  for (i = 0; i < n; i++)
+    {
+      _cleanup_error_ rv_error_t tmp = NULL;
+      if (lc_hooks_run (kind, &h[i], 1, state, NULL, &tmp) < 0)
+        rv_debug ("container %s: %s", c->id, tmp->msg);
+    }
+}
+
+static void
+run_poststop (struct lc_container *c)
+{
+  _cleanup_free_ char *state = NULL;
+  if (!c->runtime_hooks || c->poststop_len == 0)
+    return;
+  state = lc_hook_state_json (c->id, "stopped", 0, c->bundle, c->annotations, c->annotations_len);
+  run_warning_hooks (c, "poststop", c->poststop, c->poststop_len, state);
 }
 
 /* The helper: joins, unshares time, clones the init, reports its pid.  */
@@ -458,6 +495,7 @@ lc_container_create (const struct lc_create_opts *o, struct lc_container **ret, 
   struct spec_resources res;
   int sv[2] = { -1, -1 };
   pid_t helper = -1, init = -1;
+  bool hooks_stage = false;
   int r;
 
   memset (&p, 0, sizeof (p));
@@ -482,6 +520,14 @@ lc_container_create (const struct lc_create_opts *o, struct lc_container **ret, 
           c->annotations[i].value = xstrdup (config->annotations[i].value);
         }
       c->annotations_len = config->annotations_len;
+    }
+  if (config->linux)
+    {
+      size_t i;
+      c->device_paths = xcalloc (config->linux->devices_len + 1, sizeof (char *));
+      for (i = 0; i < config->linux->devices_len; i++)
+        c->device_paths[i]
+            = lc_path_clean (config->linux->devices[i].path ? config->linux->devices[i].path : "/");
     }
   if (config->linux && config->linux->seccomp)
     {
@@ -578,13 +624,16 @@ lc_container_create (const struct lc_create_opts *o, struct lc_container **ret, 
   r = lc_sync_expect (sv[0], LC_SYNC_HOOKS, NULL, err);
   if (r < 0)
     goto fail;
-  res = resources_with_default_devices (config->linux ? config->linux->resources : NULL, &devs);
+  res = resources_with_default_devices (config->linux ? config->linux->resources : NULL, c->device_paths,
+                                        &devs);
   r = lc_cgroup_apply (c->cgroup, &res, err);
   if (r < 0)
     {
       rv_error_wrap (err, "linux.resources");
       goto fail;
     }
+  /* From here a failure still runs poststop (the spec's step 12).  */
+  hooks_stage = true;
   r = run_runtime_hooks (c, config, SPEC_HOOK_PRESTART, "creating", err);
   if (r == 0)
     r = run_runtime_hooks (c, config, SPEC_HOOK_CREATE_RUNTIME, "creating", err);
@@ -626,6 +675,8 @@ fail:
     close (sv[0]);
   if (sv[1] >= 0)
     close (sv[1]);
+  if (c && hooks_stage)
+    run_poststop (c);
   if (c && c->cgroup)
     {
       /* Without a pid namespace, what a createContainer hook left running
@@ -691,10 +742,8 @@ lc_container_start (struct lc_container *c, rv_error_t *err)
   /* poststart: a failure is only a warning for the spec.  */
   if (c->runtime_hooks && c->poststart_len > 0)
     {
-      _cleanup_error_ rv_error_t tmp = NULL;
       state = lc_hook_state_json (c->id, "running", c->pid, c->bundle, c->annotations, c->annotations_len);
-      if (lc_hooks_run ("poststart", c->poststart, c->poststart_len, state, NULL, &tmp) < 0)
-        rv_debug ("container %s: %s", c->id, tmp->msg);
+      run_warning_hooks (c, "poststart", c->poststart, c->poststart_len, state);
     }
   return 0;
 }
@@ -746,7 +795,7 @@ lc_container_update (struct lc_container *c, const struct spec_resources *resour
     return 0;
   res = *resources;
   if (resources->devices_len > 0)
-    res = resources_with_default_devices (resources, &devs);
+    res = resources_with_default_devices (resources, c->device_paths, &devs);
   r = lc_cgroup_update (c->cgroup, &res, err);
   return r < 0 ? rv_error_wrap (err, "update container `%s`", c->id) : 0;
 }
@@ -773,15 +822,7 @@ lc_container_destroy (struct lc_container *c, rv_error_t *err)
   (void) lc_cgroup_freeze (c->cgroup, false, &tmp);
   rv_error_release (&tmp);
 
-  if (c->runtime_hooks && c->poststop_len > 0)
-    {
-      _cleanup_free_ char *state
-          = lc_hook_state_json (c->id, "stopped", 0, c->bundle, c->annotations, c->annotations_len);
-      /* poststop failures are warnings too.  */
-      if (lc_hooks_run ("poststop", c->poststop, c->poststop_len, state, NULL, &tmp) < 0)
-        rv_debug ("container %s: %s", c->id, tmp->msg);
-      rv_error_release (&tmp);
-    }
+  run_poststop (c);
   r = lc_cgroup_destroy (c->cgroup, err);
   if (r < 0)
     return rv_error_wrap (err, "destroy container `%s`", c->id);

@@ -38,6 +38,7 @@ struct lc_container
   struct lc_seccomp *seccomp;
   char *seccomp_listener;
   char *seccomp_metadata;
+  char **device_paths; /* linux.devices: their default rules are not added.  */
 };
 
 /* Everything a child needs, prepared by the parent before the fork.  */

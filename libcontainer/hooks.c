@@ -97,6 +97,9 @@ hook_child (const struct spec_hook *h, int in, int out, char *const *env)
   sigset_t all;
 
   /* Signal state the caller may have changed must not leak into the hook.  */
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      (void) signal (sig, SIG_DFL);
   sigemptyset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
   if (dup2 (in, 0) < 0 || dup2 (out, 1) < 0 || dup2 (out, 2) < 0)

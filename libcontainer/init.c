@@ -89,6 +89,20 @@ move_up (int fd, int min, rv_error_t *err)
   return nfd;
 }
 
+/* The caller's signal mask and ignored signals must not reach the
+ * workload (exec keeps both).  */
+static void
+reset_signals (void)
+{
+  sigset_t none;
+  int sig;
+  for (sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      (void) signal (sig, SIG_DFL);
+  sigemptyset (&none);
+  (void) sigprocmask (SIG_SETMASK, &none, NULL);
+}
+
 /* Step 0 of both: stdio in place, the caller's other fds gone, our own
  * above 3 + the preserved ones.  */
 static int
@@ -249,6 +263,7 @@ finalize_process (struct lc_child *c, bool setgroups, char **ret_path, char ***r
         STEP (c, "linux.sysctl",
               lc_proc_set_sysctls (c->config->linux->sysctl, c->config->linux->sysctl_len, &err));
       STEP (c, "readonly and masked paths", lc_rootfs_protect (c->plan, &err));
+      STEP (c, "linux.rootfsPropagation", lc_rootfs_root_propagation (c->plan, &err));
     }
   if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     {
@@ -331,6 +346,7 @@ lc_init_main (struct lc_child *c)
   char **env = NULL;
   bool setgroups;
 
+  reset_signals ();
   STEP (c, "set up the file descriptors", setup_fds (c, &err));
 
   /* sync 1: the parent wrote our id maps and put us in the cgroup.  */
@@ -427,6 +443,7 @@ lc_exec_main (struct lc_child *c)
   char **env = NULL;
   bool setgroups;
 
+  reset_signals ();
   STEP (c, "set up the file descriptors", setup_fds (c, &err));
   /* sync 1: the parent put us in the container's cgroup.  */
   STEP (c, "wait for the parent", lc_sync_expect (c->sock, LC_SYNC_GO, &msg, &err));

@@ -352,9 +352,12 @@ lc_mount_plan_build (const struct spec_config *config, const char *bundle, bool 
           goto fail;
         }
       plan->root_propagation = p;
-      /* private and slave are already in place from before the mounts;
-       * shared and unbindable must be set on the new root itself, since
-       * setting them on the old root would affect the host's mounts.  */
+      /* private and slave are in place from before the mounts; shared is
+       * set before (as runc does) and again on the new root.  Unbindable
+       * only at the very end: nothing below it could be bound otherwise,
+       * not the rootfs onto itself, nor readonlyPaths (runc fails there).  */
+      if (p & MS_UNBINDABLE)
+        plan->root_propagation = MS_SLAVE | MS_REC;
       if ((p & (MS_PRIVATE | MS_SLAVE)) == 0)
         plan->root_propagation_after = p;
     }

@@ -634,7 +634,13 @@ lc_rootfs_pivot (struct lc_rootfs_ctx *ctx, bool no_pivot, rv_error_t *err)
       close (ctx->rootfd);
       ctx->rootfd = -1;
     }
-  if (ctx->plan->root_propagation_after && mount ("", "/", NULL, ctx->plan->root_propagation_after, NULL) < 0)
+  return 0;
+}
+
+int
+lc_rootfs_root_propagation (const struct lc_mount_plan *plan, rv_error_t *err)
+{
+  if (plan->root_propagation_after && mount ("", "/", NULL, plan->root_propagation_after, NULL) < 0)
     return rv_error_make (err, errno, "set rootfsPropagation on the new root");
   return 0;
 }

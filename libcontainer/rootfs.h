@@ -10,7 +10,9 @@
  *   lc_rootfs_finalize      read-only remounts delayed until /dev and the
  *                           tmpfs mounts were filled, read-only root
  *   (sysctls)
- *   lc_rootfs_protect       readonlyPaths, then maskedPaths  */
+ *   lc_rootfs_protect       readonlyPaths, then maskedPaths
+ *   lc_rootfs_root_propagation  rootfsPropagation shared or unbindable on
+ *                           the new root (private and slave were set first)  */
 #pragma once
 
 #include <stdbool.h>
@@ -33,6 +35,7 @@ int lc_rootfs_mount_all (struct lc_rootfs_ctx *ctx, rv_error_t *err);
 int lc_rootfs_pivot (struct lc_rootfs_ctx *ctx, bool no_pivot, rv_error_t *err);
 int lc_rootfs_finalize (const struct lc_mount_plan *plan, rv_error_t *err);
 int lc_rootfs_protect (const struct lc_mount_plan *plan, rv_error_t *err);
+int lc_rootfs_root_propagation (const struct lc_mount_plan *plan, rv_error_t *err);
 
 /* Replaces fds 0-2 that are the host's /dev/null with the container's
  * (after pivot: nothing of the host stays reachable through them).  */

@@ -173,8 +173,8 @@ Test (lc_container, terminal_is_controlling_and_sized)
   b.p.has_console_size = true;
   b.p.console_size.height = 33;
   b.p.console_size.width = 111;
-  tb_args (&b, "/bin/sh", "-c", "stat -c %t:%T /dev/console; readlink /proc/self/fd/0; stty size; test -t 1 && echo tty",
-           NULL);
+  tb_args (&b, "/bin/sh", "-c",
+           "stat -c %t:%T /dev/console; readlink /proc/self/fd/0; stty size; test -t 1 && echo tty", NULL);
   tb_sh ("ln -s busybox %s/bin/stty", b.rootfs);
   o.id = b.id;
   o.config = &b.c;
@@ -190,8 +190,9 @@ Test (lc_container, terminal_is_controlling_and_sized)
     len += (size_t) n;
   buf[len] = '\0';
   cr_assert_eq (waitpid (lc_container_pid (c), &status, 0), lc_container_pid (c));
-  cr_assert (strstr (buf, "88:") != NULL || strstr (buf, "88:0") != NULL || strstr (buf, "/dev/pts/0") != NULL, "%s",
-             buf);
+  cr_assert (strstr (buf, "88:") != NULL || strstr (buf, "88:0") != NULL
+                 || strstr (buf, "/dev/pts/0") != NULL,
+             "%s", buf);
   cr_assert (strstr (buf, "/dev/pts/0\r\n") != NULL, "%s", buf);
   cr_assert (strstr (buf, "33 111\r\n") != NULL, "%s", buf);
   cr_assert (strstr (buf, "tty\r\n") != NULL, "%s", buf);
@@ -234,8 +235,8 @@ Test (lc_container, hooks_run_where_and_when_they_should)
    * ours for the others.  */
   for (k = 0; k < SPEC_HOOK_KINDS; k++)
     {
-      static const char *const names[] = { "prestart", "createRuntime", "createContainer", "startContainer",
-                                            "poststart", "poststop" };
+      static const char *const names[]
+          = { "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop" };
       _cleanup_free_ char *s = NULL;
       /* startContainer runs after pivot_root: its log is in the
        * container, the workload prints it.  */
@@ -266,7 +267,8 @@ Test (lc_container, hooks_run_where_and_when_they_should)
     cr_assert (strstr (text, "\npoststart \"status\":\"running\" uts:") != NULL, "%s", text);
     cr_assert (strstr (text, "\npoststop \"status\":\"stopped\" uts:") != NULL, "%s", text);
     /* The runtime's hooks are not in the container's namespace.  */
-    cr_assert (strstr (text, mine) == strstr (text, cc) + strlen ("\ncreateContainer \"status\":\"creating\" "),
+    cr_assert (strstr (text, mine)
+                   == strstr (text, cc) + strlen ("\ncreateContainer \"status\":\"creating\" "),
                "%s", text);
   }
   free (text);
@@ -285,7 +287,8 @@ Test (lc_container, failing_and_slow_hooks_stop_create)
   b.hooks.hooks[SPEC_HOOK_CREATE_CONTAINER] = hook ("echo oops >&2; exit 7", 0);
   b.hooks.len[SPEC_HOOK_CREATE_CONTAINER] = 1;
   cr_assert_lt (tb_run (&b, &out, &status, &err), 0);
-  cr_assert (strstr (err->msg, "createContainer hook `/bin/sh` exited with status 7: oops") != NULL, "%s", err->msg);
+  cr_assert (strstr (err->msg, "createContainer hook `/bin/sh` exited with status 7: oops") != NULL, "%s",
+             err->msg);
   rv_error_release (&err);
   tb_assert_clean (&b);
 
@@ -317,10 +320,11 @@ Test (lc_container, user_namespace_with_mappings)
   b.lx.gid_mappings_len = 1;
   b.p.user.uid = 1000;
   b.p.user.gid = 1000;
-  tb_args (&b, "/bin/sh", "-c", "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map; stat -c %u /dev/null",
-           NULL);
+  tb_args (&b, "/bin/sh", "-c",
+           "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map; stat -c %u /dev/null", NULL);
   run_ok (&b, &out);
-  cr_assert_str_eq (out, "1000\n1000\n         0     100000      65536\n         0     200000      65536\n65534\n");
+  cr_assert_str_eq (
+      out, "1000\n1000\n         0     100000      65536\n         0     200000      65536\n65534\n");
   tb_assert_clean (&b);
   tb_fini (&b);
 }
@@ -337,7 +341,8 @@ Test (lc_container, no_pivot_readonly_root_masked_paths)
   tb_init (&b);
   b.root.readonly = true;
   tb_args (&b, "/bin/sh", "-c",
-           "touch /x 2>/dev/null && echo rootrw; touch /tmp/y 2>/dev/null && echo tmprw; cat /proc/timer_list | wc -c; "
+           "touch /x 2>/dev/null && echo rootrw; touch /tmp/y 2>/dev/null && echo tmprw; cat "
+           "/proc/timer_list | wc -c; "
            "ls /sys/firmware | wc -l; echo 1 2>/dev/null > /proc/sys/kernel/domainname || echo sysro",
            NULL);
   tb_sh ("ln -s busybox %s/bin/wc", b.rootfs);

@@ -319,15 +319,21 @@ finalize_process (struct lc_child *c, bool setgroups, char **ret_path, char ***r
 static void __attribute__ ((noreturn)) do_exec (struct lc_child *c, const char *path, char **env)
 {
   rv_error_t err = NULL;
+  int *keep = xcalloc (c->preserve_len + 1, sizeof (int));
   size_t i;
-  int keep[1];
 
+  /* The preserved fds (3, 4, ...) and the socket stay; the socket closes
+   * on exec.  */
   for (i = 0; i < c->preserve_len; i++)
-    (void) fd_set_cloexec (3 + (int) i, false);
-  keep[0] = c->sock;
-  close_all_but (keep, 1);
-  /* The socket closes on exec: EXECING then end of file means the exec
-   * happened; EXECING then an error means it failed.  */
+    {
+      keep[i] = 3 + (int) i;
+      (void) fd_set_cloexec (keep[i], false);
+    }
+  keep[c->preserve_len] = c->sock;
+  close_all_but (keep, c->preserve_len + 1);
+  free (keep);
+  /* EXECING then end of file means the exec happened; EXECING then an
+   * error means it failed.  */
   STEP (c, "report exec", lc_sync_send (c->sock, LC_SYNC_EXECING, 0, NULL, -1, &err));
   execve (path, c->process->args, env);
   rv_error_make (&err, errno, "exec `%s`", path);

@@ -505,3 +505,51 @@ Test (lc_cgroup, detect_this_host)
     cr_assert_eq (l->mode, LC_CG_MODE_HYBRID);
   lc_cg_layout_free (l);
 }
+
+/* The whole v2 path on a real cgroup2 hierarchy: this host's unified one
+ * seen as if it were the only one (what a v2 guest has).  */
+Test (lc_cgroup, real_v2_lifecycle)
+{
+  const char *root = v2_root ();
+  struct lc_cg_layout *l = NULL;
+  struct lc_cgroup *cg = NULL;
+  struct spec_device_cgroup devs[] = { { false, NULL, { false, 0 }, { false, 0 }, (char *) "rwm" },
+                                       { true, (char *) "c", { true, 1 }, { true, 3 }, (char *) "rw" } };
+  struct spec_resources r = { .devices = devs, .devices_len = 2 };
+  _cleanup_free_ char *path = xasprintf ("/lc-v2-%d", (int) getpid ());
+  _cleanup_free_ pid_t *pids = NULL;
+  _cleanup_free_ char *ev = NULL;
+  _cleanup_free_ char *stats = NULL;
+  rv_error_t err = NULL;
+  size_t n = 0;
+  int status;
+  pid_t p;
+
+  if (root == NULL)
+    cr_skip_test ("no cgroup2 hierarchy");
+  l = lc_cg_layout_new ();
+  {
+    const char *const none[] = { NULL };
+    lc_cg_layout_add (l, 2, root, "/", none);
+  }
+  cr_assert_eq (l->mode, LC_CG_MODE_V2);
+  p = sleeper ();
+  cr_assert_eq (lc_cgroup_create_in (l, path, &r, p, &cg, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (lc_cgroup_pids (cg, &pids, &n, &err), 0);
+  cr_assert_eq (n, 1);
+  cr_assert_eq (pids[0], p);
+  cr_assert_eq (lc_cgroup_freeze (cg, true, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (lc_cg_read (cg->dirs[0].path, "cgroup.events", &ev, &err), 0);
+  cr_assert (strstr (ev, "frozen 1") != NULL, "%s", ev);
+  cr_assert_eq (lc_cgroup_freeze (cg, false, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (lc_cgroup_stats_json (cg, &stats, &err), 0);
+  cr_assert (strstr (stats, "\"cpu\":{\"usage\":{\"total\":") != NULL, "%s", stats);
+  /* cgroup.kill on a v2 host.  */
+  cr_assert_eq (lc_cgroup_kill (cg, SIGKILL, &err), 0);
+  cr_assert_eq (waitpid (p, &status, 0), p);
+  cr_assert (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
+  cr_assert_eq (lc_cgroup_destroy (cg, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_neq (access (cg->dirs[0].path, F_OK), 0);
+  lc_cgroup_free (cg);
+  lc_cg_layout_free (l);
+}

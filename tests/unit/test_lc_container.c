@@ -1,5 +1,8 @@
 /* Containers end to end on this host: create, start, exec, terminal,
  * hooks, user namespaces, failures that leave nothing behind.  */
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include "tests/unit/test_lc_support.h"
 
 Test (lc_container, runs_and_reports_exit_status)
@@ -363,6 +366,139 @@ Test (lc_container, no_pivot_readonly_root_masked_paths)
   cr_assert_str_eq (out, "0\n0\nsysro\n");
   cr_assert_eq (lc_container_destroy (c, &err), 0);
   lc_container_free (c);
+  tb_assert_clean (&b);
+  tb_fini (&b);
+}
+
+Test (lc_container, update_preserve_fds_exec_terminal)
+{
+  struct tb b;
+  struct lc_create_opts o = { 0 };
+  struct lc_container *c = NULL;
+  struct lc_stdio io = { -1, -1, -1 };
+  struct spec_memory mem = { .limit = { true, 64 << 20 } };
+  struct spec_resources res = { .memory = &mem, .has_pids = true, .pids_limit = 50 };
+  _cleanup_free_ char *lim = NULL;
+  rv_error_t err = NULL;
+  int pfd[2], status, console = -1;
+  char buf[256];
+  ssize_t n;
+  pid_t epid;
+
+  tb_init (&b);
+  /* fd 3 in the container is the write end of our pipe.  */
+  tb_args (&b, "/bin/sh", "-c", "echo preserved >&3; exec sleep 1000", NULL);
+  cr_assert_eq (pipe2 (pfd, O_CLOEXEC), 0);
+  o.id = b.id;
+  o.config = &b.c;
+  o.bundle = b.dir;
+  o.stdio = io;
+  o.preserve_fds = &pfd[1];
+  o.preserve_fds_len = 1;
+  cr_assert_eq (lc_container_create (&o, &c, &err), 0, "%s", err ? err->msg : "");
+  close (pfd[1]);
+  cr_assert_eq (lc_container_start (c, &err), 0, "%s", err ? err->msg : "");
+  n = read (pfd[0], buf, sizeof (buf) - 1);
+  cr_assert_gt (n, 0);
+  buf[n] = '\0';
+  cr_assert_str_eq (buf, "preserved\n");
+  close (pfd[0]);
+
+  if (access ("/sys/fs/cgroup/memory/cgroup.procs", F_OK) == 0)
+    {
+      _cleanup_free_ char *path
+          = xasprintf ("/sys/fs/cgroup/memory%s/memory.limit_in_bytes", b.lx.cgroups_path);
+      cr_assert_eq (lc_container_update (c, &res, &err), 0, "%s", err ? err->msg : "");
+      cr_assert_eq (read_file (path, 0, &lim, NULL, &err), 0);
+      cr_assert_str_eq (lim, "67108864\n");
+    }
+
+  /* exec with a terminal: the pty is the process's.  */
+  {
+    struct spec_process p = b.p;
+    char *args[] = { "/bin/sh", "-c", "test -t 0 && echo tty-ok; readlink /proc/self/fd/1", NULL };
+    size_t len = 0;
+    p.args = args;
+    p.terminal = true;
+    cr_assert_eq (lc_container_exec (c, &p, io, &epid, &console, &err), 0, "%s", err ? err->msg : "");
+    cr_assert_geq (console, 0);
+    while ((n = read (console, buf + len, sizeof (buf) - 1 - len)) > 0)
+      len += (size_t) n;
+    buf[len] = '\0';
+    cr_assert_eq (waitpid (epid, &status, 0), epid);
+    cr_assert (strstr (buf, "tty-ok\r\n/dev/pts/") != NULL, "%s", buf);
+    close (console);
+  }
+  cr_assert_eq (lc_container_destroy (c, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (waitpid (lc_container_pid (c), &status, 0), lc_container_pid (c));
+  lc_container_free (c);
+  tb_assert_clean (&b);
+  tb_fini (&b);
+}
+
+Test (lc_container, seccomp_listener_gets_the_fd)
+{
+  struct tb b;
+  _cleanup_free_ char *out = NULL;
+  _cleanup_free_ char *sock = NULL;
+  char *names[] = { "getppid", NULL };
+  struct spec_syscall sc = { names, "SCMP_ACT_NOTIFY", { false, 0 }, NULL, 0 };
+  struct spec_seccomp s = {
+    .default_action = "SCMP_ACT_ALLOW", .syscalls = &sc, .syscalls_len = 1, .listener_metadata = "meta"
+  };
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  char data[8192];
+  union
+  {
+    char b[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } u;
+  struct iovec iov = { data, sizeof (data) - 1 };
+  struct msghdr msg = { 0 };
+  int l, conn, fd = -1;
+  ssize_t n;
+  pid_t agent;
+
+  tb_init (&b);
+  sock = xasprintf ("%s/agent.sock", b.dir);
+  s.listener_path = sock;
+  b.lx.seccomp = &s;
+  memcpy (addr.sun_path, sock, strlen (sock) + 1);
+  l = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  cr_assert_eq (bind (l, (struct sockaddr *) &addr, sizeof (addr)), 0);
+  cr_assert_eq (listen (l, 1), 0);
+  /* The agent is a child: create blocks on nothing, the handoff is one
+   * connect and one sendmsg.  */
+  agent = fork ();
+  if (agent == 0)
+    {
+      struct cmsghdr *cm;
+      conn = accept (l, NULL, NULL);
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = u.b;
+      msg.msg_controllen = sizeof (u.b);
+      n = recvmsg (conn, &msg, 0);
+      if (n <= 0)
+        _exit (2);
+      data[n] = '\0';
+      cm = CMSG_FIRSTHDR (&msg);
+      if (cm == NULL || cm->cmsg_type != SCM_RIGHTS)
+        _exit (3);
+      memcpy (&fd, CMSG_DATA (cm), sizeof (int));
+      if (strstr (data, "\"fds\":[\"seccompFd\"]") == NULL || strstr (data, "\"metadata\":\"meta\"") == NULL
+          || strstr (data, "\"status\":\"creating\"") == NULL)
+        _exit (4);
+      _exit (fd >= 0 ? 0 : 5);
+    }
+  close (l);
+  tb_args (&b, "/bin/true", NULL);
+  run_ok (&b, &out);
+  {
+    int status;
+    cr_assert_eq (waitpid (agent, &status, 0), agent);
+    cr_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0, "agent status %x", status);
+  }
   tb_assert_clean (&b);
   tb_fini (&b);
 }

@@ -133,15 +133,14 @@ lc_caps_apply (const struct lc_caps *caps, rv_error_t *err)
   if (capng_apply (CAPNG_SELECT_CAPS) < 0)
     return rv_error_make (err, errno ? errno : EPERM, "set capabilities (capset)");
 
-  /* Ambient: cleared, then raised one by one; each must be permitted and
-   * inheritable already.  */
+  /* Ambient: cleared, then raised one by one.  One that is not both
+   * permitted and inheritable cannot be raised; runc only warns then (its
+   * own `runc spec` asks for such ones), so do we, at debug level.  */
   if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
     return rv_error_make (err, errno, "clear the ambient capabilities");
   for (i = 0; i <= last; i++)
     if (caps->set[LC_CAP_AMBIENT] & (1ULL << i))
       if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, i, 0, 0) < 0)
-        return rv_error_make (
-            err, errno, "raise ambient capability %s",
-            capng_capability_to_name ((unsigned) i) ? capng_capability_to_name ((unsigned) i) : "?");
+        rv_debug ("cannot raise ambient capability %d: %s", i, strerror (errno));
   return 0;
 }

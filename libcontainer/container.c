@@ -53,6 +53,7 @@
 #include "libcontainer/hooks.h"
 #include "libcontainer/lsm.h"
 #include "libcontainer/path.h"
+#include "libcontainer/rootfs.h"
 #include "libcontainer/sync.h"
 
 int
@@ -397,6 +398,100 @@ run_poststop (struct lc_container *c)
   run_warning_hooks (c, "poststop", c->poststop, c->poststop_len, state);
 }
 
+/* A user namespace with the mappings of an idmapped mount: a child
+ * unshares one, we write its maps and keep an fd to it, the child goes.  */
+static int
+userns_with_maps (const struct lc_mount *m, int *ret_fd, rv_error_t *err)
+{
+  struct spec_linux lx = { .uid_mappings = (struct spec_id_mapping *) m->uid_mappings,
+                           .uid_mappings_len = m->uid_mappings_len,
+                           .gid_mappings = (struct spec_id_mapping *) m->gid_mappings,
+                           .gid_mappings_len = m->gid_mappings_len };
+  _cleanup_free_ char *path = NULL;
+  int p[2], fd, r;
+  pid_t pid;
+  char c;
+
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    return rv_error_make (err, errno, "pipe");
+  pid = fork ();
+  if (pid < 0)
+    {
+      close (p[0]);
+      close (p[1]);
+      return rv_error_make (err, errno, "fork");
+    }
+  if (pid == 0)
+    {
+      close (p[1]);
+      if (unshare (CLONE_NEWUSER) < 0)
+        _exit (1);
+      /* Wait until the parent is done with us.  */
+      (void) !read (p[0], &c, 1);
+      _exit (0);
+    }
+  close (p[0]);
+  /* The namespace exists once our uid_map differs from the child's.  */
+  path = xasprintf ("/proc/%d/ns/user", (int) pid);
+  for (int i = 0; i < 1000; i++)
+    {
+      struct stat a, b;
+      if (stat (path, &a) == 0 && stat ("/proc/self/ns/user", &b) == 0 && a.st_ino != b.st_ino)
+        break;
+      usleep (1000);
+    }
+  r = lc_ns_write_id_maps (pid, &lx, err);
+  fd = r == 0 ? open (path, O_RDONLY | O_CLOEXEC) : -1;
+  if (r == 0 && fd < 0)
+    r = rv_error_make (err, errno, "open `%s`", path);
+  close (p[1]);
+  kill (pid, SIGKILL);
+  reap (pid);
+  if (r < 0)
+    return r;
+  *ret_fd = fd;
+  return 0;
+}
+
+/* Idmapped mounts are made here, where the sources and the privileges
+ * are, and handed to the init to attach (before sync 1).  Without
+ * mappings of their own they use the container's user namespace.  */
+static int
+send_idmapped_mounts (const struct lc_mount_plan *plan, pid_t init, int sock, rv_error_t *err)
+{
+  size_t i;
+  for (i = 0; i < plan->len; i++)
+    {
+      const struct lc_mount *m = &plan->mounts[i];
+      _cleanup_close_ int userns = -1;
+      _cleanup_close_ int tree = -1;
+      int r;
+
+      if (!m->idmap)
+        continue;
+      if (m->uid_mappings_len > 0 || m->gid_mappings_len > 0)
+        r = userns_with_maps (m, &userns, err);
+      else
+        {
+          _cleanup_free_ char *p = xasprintf ("/proc/%d/ns/user", (int) init);
+          struct stat a, b;
+          userns = open (p, O_RDONLY | O_CLOEXEC);
+          r = userns < 0 ? rv_error_make (err, errno, "open `%s`", p) : 0;
+          if (r == 0 && fstat (userns, &a) == 0 && stat ("/proc/self/ns/user", &b) == 0
+              && a.st_ino == b.st_ino)
+            r = rv_error_set (err, EINVAL, "mount `%s`: idmap without mappings needs a user namespace",
+                              m->destination);
+        }
+      if (r == 0)
+        r = lc_rootfs_idmapped_tree (m, userns, &tree, err);
+      if (r == 0)
+        r = lc_sync_send (sock, LC_SYNC_MOUNTFD, (int64_t) i, NULL, tree, err);
+      if (r < 0)
+        return rv_error_wrap (err, "mounts[%zu] (`%s`)", i, m->destination);
+    }
+  return 0;
+}
+
 /* The helper: joins, unshares time, clones the init, reports its pid.  */
 static void __attribute__ ((noreturn))
 helper_main (struct lc_child *child, const struct lc_ns_plan *ns, const struct spec_linux *lx)
@@ -612,6 +707,9 @@ lc_container_create (const struct lc_create_opts *o, struct lc_container **ret, 
         goto fail;
     }
   r = lc_cgroup_add_pid (c->cgroup, init, err);
+  if (r < 0)
+    goto fail;
+  r = send_idmapped_mounts (p.plan, init, sv[0], err);
   if (r < 0)
     goto fail;
 

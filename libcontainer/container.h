@@ -58,6 +58,7 @@ struct lc_child
   const struct lc_mount_plan *plan;
   const struct lc_dev_list *devices;
   struct lc_cgroup *cgroup;
+  int *mount_fds; /* per plan entry, received at sync 1.  */
   const char *rootfs;
   bool no_pivot;
   bool no_new_keyring;

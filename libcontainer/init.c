@@ -355,9 +355,35 @@ lc_init_main (struct lc_child *c)
   reset_signals ();
   STEP (c, "set up the file descriptors", setup_fds (c, &err));
 
-  /* sync 1: the parent wrote our id maps and put us in the cgroup.  */
-  STEP (c, "wait for the parent", lc_sync_expect (c->sock, LC_SYNC_GO, &msg, &err));
-  lc_sync_msg_clear (&msg);
+  /* sync 1: the parent wrote our id maps and put us in the cgroup; the
+   * idmapped mounts it prepared come first.  */
+  c->mount_fds = xcalloc (c->plan->len + 1, sizeof (int));
+  for (size_t i = 0; i < c->plan->len; i++)
+    c->mount_fds[i] = -1;
+  for (;;)
+    {
+      STEP (c, "wait for the parent", lc_sync_recv (c->sock, &msg, &err));
+      if (msg.type == LC_SYNC_MOUNTFD && msg.value >= 0 && (size_t) msg.value < c->plan->len && msg.fd >= 0)
+        {
+          c->mount_fds[msg.value] = msg.fd;
+          msg.fd = -1;
+          lc_sync_msg_clear (&msg);
+          continue;
+        }
+      if (msg.type == LC_SYNC_ERROR)
+        {
+          rv_error_set (&err, msg.status > 0 ? msg.status : EIO, "%s", msg.text);
+          fail (c, &err);
+        }
+      if (msg.type != LC_SYNC_GO)
+        {
+          rv_error_set (&err, EPROTO, "unexpected message %u from the parent", msg.type);
+          fail (c, &err);
+        }
+      lc_sync_msg_clear (&msg);
+      break;
+    }
+  rctx.mount_fds = c->mount_fds;
 
   if (ns->new_user)
     {

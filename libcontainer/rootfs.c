@@ -57,6 +57,30 @@ lc_rootfs_prepare (struct lc_rootfs_ctx *ctx, rv_error_t *err)
   return 0;
 }
 
+/* ---- idmapped mounts ---------------------------------------------------- */
+
+int
+lc_rootfs_idmapped_tree (const struct lc_mount *m, int userns_fd, int *ret_fd, rv_error_t *err)
+{
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) userns_fd };
+  int fd;
+
+  fd = open_tree (AT_FDCWD, m->source,
+                  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m->flags & MS_REC) ? AT_RECURSIVE : 0));
+  if (fd < 0)
+    return rv_error_make (err, errno, "mount `%s`: clone `%s`", m->destination, m->source);
+  if (mount_setattr (fd, "", AT_EMPTY_PATH | (m->idmap_recursive ? AT_RECURSIVE : 0), &attr, sizeof (attr))
+      < 0)
+    {
+      int e = errno;
+      close (fd);
+      return rv_error_make (err, e, "mount `%s`: idmap `%s` (does its filesystem support idmapped mounts?)",
+                            m->destination, m->source);
+    }
+  *ret_fd = fd;
+  return 0;
+}
+
 /* ---- one mount ---------------------------------------------------------- */
 
 /* The mount target of M, created when missing: a file for a bind of a
@@ -297,8 +321,8 @@ mount_one (struct lc_rootfs_ctx *ctx, const struct lc_mount *m, rv_error_t *err)
   char proc[32];
   int r;
 
-  if (m->idmap)
-    return rv_error_set (err, ENOTSUP, "idmapped mounts are not supported yet");
+  if (m->idmap && (ctx->mount_fds == NULL || ctx->mount_fds[m - ctx->plan->mounts] < 0))
+    return rv_error_set (err, EINVAL, "mount `%s`: no idmapped mount was prepared", m->destination);
 
   if (m->kind == LC_MOUNT_FS && (str_eq (m->type, "proc") || str_eq (m->type, "sysfs")))
     {
@@ -323,7 +347,15 @@ mount_one (struct lc_rootfs_ctx *ctx, const struct lc_mount *m, rv_error_t *err)
   if (m->kind == LC_MOUNT_CGROUP)
     return mount_cgroup (ctx, m, target, err);
 
-  if (m->kind == LC_MOUNT_BIND)
+  if (m->idmap)
+    {
+      /* The parent cloned and idmapped the source; attach it here.  */
+      int tree = ctx->mount_fds[m - ctx->plan->mounts];
+      if (move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return rv_error_make (err, errno, "attach the idmapped mount of `%s` on `%s`", m->source,
+                              m->destination);
+    }
+  else if (m->kind == LC_MOUNT_BIND)
     {
       if (mount (m->source, lc_path_fd_proc (target, proc), NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
         return rv_error_make (err, errno, "bind `%s` on `%s`", m->source, m->destination);

@@ -27,10 +27,15 @@ struct lc_rootfs_ctx
   int rootfd;         /* O_PATH fd of the rootfs mount (after prepare).  */
   const struct lc_mount_plan *plan;
   struct lc_cgroup *cgroup; /* the container's cgroup, for "cgroup" mounts (may be NULL).  */
+  const int *mount_fds;     /* per plan entry: a detached idmapped mount from the parent, or -1.  */
   bool cgroupns;            /* the container has a cgroup namespace of its own.  */
 };
 
 int lc_rootfs_prepare (struct lc_rootfs_ctx *ctx, rv_error_t *err);
+
+/* In the parent (which can see the sources and owns them): the detached,
+ * idmapped clone of M's source, mapped through USERNS_FD.  */
+int lc_rootfs_idmapped_tree (const struct lc_mount *m, int userns_fd, int *ret_fd, rv_error_t *err);
 int lc_rootfs_mount_all (struct lc_rootfs_ctx *ctx, rv_error_t *err);
 int lc_rootfs_pivot (struct lc_rootfs_ctx *ctx, bool no_pivot, rv_error_t *err);
 int lc_rootfs_finalize (const struct lc_mount_plan *plan, rv_error_t *err);

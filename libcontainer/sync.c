@@ -21,7 +21,7 @@ static const char *
 type_name (uint32_t t)
 {
   static const char *const names[]
-      = { "?", "pid", "go", "hooks", "seccomp", "ready", "start", "execing", "error" };
+      = { "?", "pid", "go", "hooks", "seccomp", "ready", "start", "execing", "error", "mountfd" };
   return t < ARRAY_SIZE (names) ? names[t] : "?";
 }
 

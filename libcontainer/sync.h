@@ -18,6 +18,7 @@ enum lc_sync_type
   LC_SYNC_START,   /* parent -> init: exec the process.  */
   LC_SYNC_EXECING, /* child -> parent: calling execve now (the socket closes on exec).  */
   LC_SYNC_ERROR,   /* either way: status (errno) and text; the sender gives up.  */
+  LC_SYNC_MOUNTFD, /* parent -> init, before GO 1: an idmapped mount (fd) for mounts[value].  */
 };
 
 struct lc_sync_msg

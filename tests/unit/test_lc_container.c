@@ -502,3 +502,51 @@ Test (lc_container, seccomp_listener_gets_the_fd)
   tb_assert_clean (&b);
   tb_fini (&b);
 }
+
+Test (lc_container, idmapped_mounts)
+{
+  struct tb b;
+  _cleanup_free_ char *out = NULL;
+  _cleanup_free_ char *src = NULL;
+  struct spec_id_mapping uid = { 0, 100000, 65536 }, gid = { 0, 100000, 65536 };
+  struct spec_id_mapping muid = { 0, 1000, 1 }, mgid = { 0, 2000, 1 };
+
+  tb_init (&b);
+  src = xasprintf ("%s/src", b.dir);
+  tb_sh ("chmod 755 %s && mkdir %s && touch %s/file && chown -R 100000:100000 %s", b.dir, src, src, b.rootfs);
+  tb_ns (&b, "user", NULL);
+  b.lx.uid_mappings = &uid;
+  b.lx.uid_mappings_len = 1;
+  b.lx.gid_mappings = &gid;
+  b.lx.gid_mappings_len = 1;
+  /* /plain: root's file seen from the user namespace (overflow ids);
+   * /mapped: idmapped through the container's namespace (root's);
+   * /own: idmapped through mappings of the mount's own.  */
+  tb_mount (&b, "/plain", "bind", src, tb_strv ("bind", NULL));
+  tb_mount (&b, "/mapped", "bind", src, tb_strv ("bind", "idmap", NULL));
+  tb_mount (&b, "/own", "bind", src, tb_strv ("rbind", "ridmap", NULL));
+  b.mounts[b.c.mounts_len - 1].uid_mappings = &muid;
+  b.mounts[b.c.mounts_len - 1].uid_mappings_len = 1;
+  b.mounts[b.c.mounts_len - 1].gid_mappings = &mgid;
+  b.mounts[b.c.mounts_len - 1].gid_mappings_len = 1;
+  tb_args (&b, "/bin/sh", "-c", "stat -c %u:%g /plain/file /mapped/file /own/file", NULL);
+  run_ok (&b, &out);
+  /* /own maps host 0 to 1000:2000, outside the container's range: seen
+   * as overflow ids from inside too.  */
+  cr_assert_str_eq (out, "65534:65534\n0:0\n65534:65534\n");
+  tb_assert_clean (&b);
+
+  /* Without a user namespace /own shows its own mapping plainly.  */
+  b.lx.namespaces_len--;
+  b.lx.uid_mappings_len = b.lx.gid_mappings_len = 0;
+  b.mounts[b.c.mounts_len - 2] = b.mounts[b.c.mounts_len - 1];
+  b.c.mounts_len--;
+  tb_sh ("chown -R 0:0 %s", b.rootfs);
+  tb_args (&b, "/bin/sh", "-c", "stat -c %u:%g /plain/file /own/file", NULL);
+  free (out);
+  out = NULL;
+  run_ok (&b, &out);
+  cr_assert_str_eq (out, "0:0\n1000:2000\n");
+  tb_assert_clean (&b);
+  tb_fini (&b);
+}

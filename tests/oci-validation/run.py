@@ -145,18 +145,18 @@ class Holder:
         self.proc = subprocess.Popen(args + ["sleep", "1000"], start_new_session=True)
         self.pid = self.inner = self.proc.pid
         # Ready when the (innermost) process shows namespaces other than
-        # ours; with --fork the sleep is the holder's child.
-        first = kinds[0]
-        mine = os.stat("/proc/self/ns/" + first).st_ino
+        # ours for every kind: a time namespace only takes effect at the
+        # exec of sleep.  With --fork the sleep is the holder's child.
+        mine = {k: os.stat("/proc/self/ns/" + k).st_ino for k in kinds}
         deadline = time.time() + 5
         while time.time() < deadline:
             try:
                 if "pid" in kinds:
                     kids = open("/proc/%d/task/%d/children" % (self.pid, self.pid)).read().split()
                     self.inner = int(kids[0]) if kids else self.pid
-                if self.inner != self.pid or "pid" not in kinds:
-                    if os.stat("/proc/%d/ns/%s" % (self.inner, first)).st_ino != mine:
-                        break
+                if (self.inner != self.pid or "pid" not in kinds) and all(
+                        os.stat("/proc/%d/ns/%s" % (self.inner, k)).st_ino != mine[k] for k in kinds):
+                    break
             except (OSError, ValueError):
                 pass
             time.sleep(0.02)
@@ -307,7 +307,7 @@ def main():
     ap.add_argument("--rootfs", required=True)
     ap.add_argument("--runner", required=True)
     ap.add_argument("--cases", default=os.path.join(HERE, "cases"))
-    ap.add_argument("--filter", default="")
+    ap.add_argument("--filter", default="", help="comma-separated parts of case names")
     ap.add_argument("--tmp", default=None)
     ap.add_argument("--timeout", type=int, default=60)
     ap.add_argument("--keep", action="store_true")
@@ -317,7 +317,7 @@ def main():
     counter = [0, 0]
     for path in sorted(glob.glob(os.path.join(opts.cases, "*.json"))):
         name = os.path.basename(path)[:-5]
-        if opts.filter and opts.filter not in name:
+        if opts.filter and not any(f in name for f in opts.filter.split(",")):
             continue
         with open(path) as f:
             case = json.load(f)

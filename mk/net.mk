@@ -1,0 +1,13 @@
+# Container networking (vm/net*.c, docs/networking.md).
+#
+# - tests/unit/test_net_*.c link the fixtures in tests/net/*.c: private
+#   network namespaces, veth pairs, addresses, routes and tc probes, all
+#   built with libnl.  The tests need root (CAP_NET_ADMIN, CAP_SYS_ADMIN for
+#   setns) and /dev/net/tun.
+
+NET_TEST_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(sort $(wildcard tests/net/*.c)))
+
+$(B)/tests/test_net_%: $(B)/obj/tests/unit/test_net_%.o $(NET_TEST_OBJS) $(SUPPORT_OBJS) $(LIB_FILES)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(NET_TEST_OBJS) $(SUPPORT_OBJS) \
+		$(LINK_LIBS) $(PKG_LIBS) $(CRITERION_LIBS)

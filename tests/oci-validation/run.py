@@ -229,7 +229,7 @@ def run_case(name, case, opts, counter):
             subprocess.run(substitute(cmd, subs), shell=True, check=True)
         config = merge(copy.deepcopy(BASE), case.get("config", {}))
         config["mounts"] = config.get("mounts", []) + case.get("mounts_append", [])
-        config.setdefault("linux", {})["cgroupsPath"] = "/runvm-oci/" + cid
+        config.setdefault("linux", {})["cgroupsPath"] = "/" + cid
         if "args" in case:
             config["process"]["args"] = case["args"]
         config = substitute(config, subs)

@@ -5,7 +5,7 @@
 
 #include "tests/unit/test_lc_support.h"
 
-Test (lc_container, runs_and_reports_exit_status)
+Test (lc_container, runs_and_reports_exit_status, .fini = tb_cleanup)
 {
   struct tb b;
   _cleanup_free_ char *out = NULL;
@@ -31,7 +31,7 @@ run_ok (struct tb *b, char **out)
   cr_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0, "status %x, output: %s", status, *out);
 }
 
-Test (lc_container, missing_binary_fails_at_create_and_leaves_nothing)
+Test (lc_container, missing_binary_fails_at_create_and_leaves_nothing, .fini = tb_cleanup)
 {
   struct tb b;
   char *out = NULL;
@@ -53,7 +53,7 @@ Test (lc_container, missing_binary_fails_at_create_and_leaves_nothing)
   tb_fini (&b);
 }
 
-Test (lc_container, bad_mount_names_the_step)
+Test (lc_container, bad_mount_names_the_step, .fini = tb_cleanup)
 {
   struct tb b;
   char *out = NULL;
@@ -71,7 +71,7 @@ Test (lc_container, bad_mount_names_the_step)
   tb_fini (&b);
 }
 
-Test (lc_container, mount_through_symlink_stays_in_rootfs)
+Test (lc_container, mount_through_symlink_stays_in_rootfs, .fini = tb_cleanup)
 {
   struct tb b;
   _cleanup_free_ char *out = NULL;
@@ -97,7 +97,7 @@ Test (lc_container, mount_through_symlink_stays_in_rootfs)
   tb_fini (&b);
 }
 
-Test (lc_container, exec_kill_pids_pause_resume)
+Test (lc_container, exec_kill_pids_pause_resume, .fini = tb_cleanup)
 {
   struct tb b;
   struct lc_create_opts o = { 0 };
@@ -160,7 +160,7 @@ Test (lc_container, exec_kill_pids_pause_resume)
   tb_fini (&b);
 }
 
-Test (lc_container, terminal_is_controlling_and_sized)
+Test (lc_container, terminal_is_controlling_and_sized, .fini = tb_cleanup)
 {
   struct tb b;
   struct lc_create_opts o = { 0 };
@@ -220,7 +220,7 @@ hook (const char *script, int timeout)
   return h;
 }
 
-Test (lc_container, hooks_run_where_and_when_they_should)
+Test (lc_container, hooks_run_where_and_when_they_should, .fini = tb_cleanup)
 {
   struct tb b;
   _cleanup_free_ char *out = NULL;
@@ -279,7 +279,7 @@ Test (lc_container, hooks_run_where_and_when_they_should)
   tb_fini (&b);
 }
 
-Test (lc_container, failing_and_slow_hooks_stop_create)
+Test (lc_container, failing_and_slow_hooks_stop_create, .fini = tb_cleanup)
 {
   struct tb b;
   char *out = NULL;
@@ -306,7 +306,7 @@ Test (lc_container, failing_and_slow_hooks_stop_create)
   tb_fini (&b);
 }
 
-Test (lc_container, user_namespace_with_mappings)
+Test (lc_container, user_namespace_with_mappings, .fini = tb_cleanup)
 {
   struct tb b;
   _cleanup_free_ char *out = NULL;
@@ -332,7 +332,7 @@ Test (lc_container, user_namespace_with_mappings)
   tb_fini (&b);
 }
 
-Test (lc_container, no_pivot_readonly_root_masked_paths)
+Test (lc_container, no_pivot_readonly_root_masked_paths, .fini = tb_cleanup)
 {
   struct tb b;
   struct lc_create_opts o = { 0 };
@@ -370,7 +370,7 @@ Test (lc_container, no_pivot_readonly_root_masked_paths)
   tb_fini (&b);
 }
 
-Test (lc_container, update_preserve_fds_exec_terminal)
+Test (lc_container, update_preserve_fds_exec_terminal, .fini = tb_cleanup)
 {
   struct tb b;
   struct lc_create_opts o = { 0 };
@@ -436,7 +436,7 @@ Test (lc_container, update_preserve_fds_exec_terminal)
   tb_fini (&b);
 }
 
-Test (lc_container, seccomp_listener_gets_the_fd)
+Test (lc_container, seccomp_listener_gets_the_fd, .fini = tb_cleanup)
 {
   struct tb b;
   _cleanup_free_ char *out = NULL;
@@ -503,7 +503,7 @@ Test (lc_container, seccomp_listener_gets_the_fd)
   tb_fini (&b);
 }
 
-Test (lc_container, idmapped_mounts)
+Test (lc_container, idmapped_mounts, .fini = tb_cleanup)
 {
   struct tb b;
   _cleanup_free_ char *out = NULL;

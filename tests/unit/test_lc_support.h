@@ -99,12 +99,16 @@ tb_args (struct tb *b, const char *first, ...)
   b->args[n] = NULL;
 }
 
+/* The bundle of the running test, for tb_cleanup.  */
+static struct tb *tb_current;
+
 /* A busybox rootfs and runc spec's defaults.  */
 static inline void
 tb_init (struct tb *b)
 {
   static int seq;
   memset (b, 0, sizeof (*b));
+  tb_current = b;
   b->dir = xstrdup ("/tmp/lc-tb-XXXXXX");
   cr_assert_not_null (mkdtemp (b->dir));
   b->rootfs = xasprintf ("%s/rootfs", b->dir);
@@ -158,7 +162,9 @@ tb_init (struct tb *b)
   tb_ns (b, "uts", NULL);
   tb_ns (b, "mount", NULL);
   tb_ns (b, "cgroup", NULL);
-  b->lx.cgroups_path = xasprintf ("/runvm-test/%s", b->id);
+  /* A cgroup of its own, no shared parent: tests run in parallel and a
+   * parent one of them made could not go while the others use it.  */
+  b->lx.cgroups_path = xasprintf ("/%s", b->id);
   b->masked[0] = xstrdup ("/proc/kcore");
   b->masked[1] = xstrdup ("/proc/timer_list");
   b->masked[2] = xstrdup ("/sys/firmware");
@@ -172,6 +178,36 @@ static inline void
 tb_fini (struct tb *b)
 {
   tb_sh ("rm -rf %s", b->dir);
+  tb_current = NULL;
+}
+
+/* Criterion .fini of every container test: a test that failed half-way
+ * must not leave its container running or its cgroup behind.  */
+static inline void
+tb_cleanup (void)
+{
+  struct tb *b = tb_current;
+  struct lc_cgroup *cg = NULL;
+  rv_error_t err = NULL;
+  _cleanup_free_ char *cmd = NULL;
+
+  if (b == NULL)
+    return;
+  if (lc_cgroup_open (b->lx.cgroups_path, &cg, &err) == 0)
+    {
+      (void) lc_cgroup_kill (cg, SIGKILL, &err);
+      rv_error_release (&err);
+      (void) lc_cgroup_freeze (cg, false, &err);
+      rv_error_release (&err);
+      (void) lc_cgroup_destroy (cg, &err);
+      lc_cgroup_free (cg);
+    }
+  rv_error_release (&err);
+  while (waitpid (-1, NULL, WNOHANG) > 0)
+    ;
+  cmd = xasprintf ("rm -rf %s", b->dir);
+  (void) !system (cmd);
+  tb_current = NULL;
 }
 
 /* Nothing of the container left: no mount of its rootfs in our namespace,
@@ -180,8 +216,8 @@ static inline void
 tb_assert_clean (struct tb *b)
 {
   _cleanup_free_ char *mi = NULL;
-  _cleanup_free_ char *cg = xasprintf ("/sys/fs/cgroup/memory/runvm-test/%s", b->id);
-  _cleanup_free_ char *cg2 = xasprintf ("/sys/fs/cgroup/unified/runvm-test/%s", b->id);
+  _cleanup_free_ char *cg = xasprintf ("/sys/fs/cgroup/memory%s", b->lx.cgroups_path);
+  _cleanup_free_ char *cg2 = xasprintf ("/sys/fs/cgroup/unified%s", b->lx.cgroups_path);
   rv_error_t err = NULL;
 
   cr_assert_eq (read_file ("/proc/self/mountinfo", 0, &mi, NULL, &err), 0);

@@ -353,6 +353,8 @@ prepare (const struct lc_create_opts *o, struct prepared *p, rv_error_t *err)
   r = lc_lsm_check (c->process, err);
   if (r < 0)
     return r;
+  if (c->linux && c->linux->intel_rdt)
+    return rv_error_set (err, ENOTSUP, "linux.intelRdt: Intel RDT is not supported");
   /* Without a UTS namespace of its own the container would rename the
    * host (runc's check and words).  */
   if (((c->hostname && c->hostname[0]) || (c->domainname && c->domainname[0]))

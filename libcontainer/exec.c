@@ -94,11 +94,27 @@ open_namespaces (pid_t pid, struct exec_ns *n, rv_error_t *err)
   return 0;
 }
 
-static void __attribute__ ((noreturn)) exec_helper (struct lc_child *child, struct exec_ns *ns)
+struct affinity
+{
+  bool initial_set, final_set;
+  cpu_set_t initial, final;
+};
+
+static void __attribute__ ((noreturn))
+exec_helper (struct lc_child *child, struct exec_ns *ns, const struct affinity *aff)
 {
   rv_error_t err = NULL;
   size_t i;
   pid_t pid;
+
+  /* execCPUAffinity.initial: where the process runs before it is in the
+   * container's cgroup; the clone inherits it.  */
+  if (aff->initial_set && sched_setaffinity (0, sizeof (aff->initial), &aff->initial) < 0)
+    {
+      rv_error_make (&err, errno, "process.execCPUAffinity.initial");
+      lc_sync_send_error (child->sock, err);
+      _exit (1);
+    }
 
   for (i = 0; i < ns->len; i++)
     if (setns (ns->fd[i], ns->flag[i]) < 0)
@@ -141,11 +157,35 @@ lc_container_exec (struct lc_container *c, const struct spec_process *process, s
   int sv[2] = { -1, -1 };
   int console = -1;
   pid_t helper = -1, pid = -1;
+  struct affinity aff = { 0 };
   int r;
 
   r = lc_proc_prepare (process, NULL, &proc, err);
   if (r < 0)
     goto fail;
+  if (process->exec_cpu_affinity)
+    {
+      const struct spec_exec_cpu_affinity *a = process->exec_cpu_affinity;
+      if (a->initial && a->initial[0])
+        {
+          if (lc_proc_parse_cpus (a->initial, &aff.initial) < 0)
+            {
+              r = rv_error_set (err, EINVAL, "process.execCPUAffinity.initial: bad CPU list `%s`",
+                                a->initial);
+              goto fail;
+            }
+          aff.initial_set = true;
+        }
+      if (a->final && a->final[0])
+        {
+          if (lc_proc_parse_cpus (a->final, &aff.final) < 0)
+            {
+              r = rv_error_set (err, EINVAL, "process.execCPUAffinity.final: bad CPU list `%s`", a->final);
+              goto fail;
+            }
+          aff.final_set = true;
+        }
+    }
   memset (&child, 0, sizeof (child));
   r = lc_caps_parse (process->capabilities, &child.caps, err);
   if (r == 0)
@@ -199,7 +239,7 @@ lc_container_exec (struct lc_container *c, const struct spec_process *process, s
   if (helper == 0)
     {
       close (sv[0]);
-      exec_helper (&child, &ns);
+      exec_helper (&child, &ns, &aff);
     }
   close (sv[1]);
   sv[1] = -1;
@@ -219,6 +259,23 @@ lc_container_exec (struct lc_container *c, const struct spec_process *process, s
     r = lc_proc_set_oom_score_adj (pid, process->oom_score_adj.value, err);
   if (r < 0)
     goto fail;
+  /* execCPUAffinity.final, once in the cgroup.  Without any affinity
+   * asked, every CPU (the cgroup's cpuset still applies): the process
+   * must not inherit the caller's pinning (runc does the same).  */
+  if (aff.final_set)
+    {
+      if (sched_setaffinity (pid, sizeof (aff.final), &aff.final) < 0)
+        {
+          r = rv_error_make (err, errno, "process.execCPUAffinity.final");
+          goto fail;
+        }
+    }
+  else if (!aff.initial_set)
+    {
+      cpu_set_t all;
+      memset (&all, 0xff, sizeof (all));
+      (void) sched_setaffinity (pid, sizeof (all), &all);
+    }
   /* sync 1.  */
   r = lc_sync_send (sv[0], LC_SYNC_GO, pid, NULL, -1, err);
   if (r < 0)

@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 #include <yajl/yajl_gen.h>
 
 #include "common/cleanup.h"
@@ -107,7 +109,10 @@ hook_child (const struct spec_hook *h, int in, int out, char *const *env)
   /* The caller's other fds (sockets, other containers' terminals) are
    * none of the hook's business.  */
   lc_proc_close_fds_from (3, -1);
-  execve (h->path, h->args && h->args[0] ? h->args : argv0, h->env ? h->env : (env ? env : empty));
+  /* A hook without env of its own gets DEFAULT_ENV, else ours: runc's
+   * hooks inherit runc's environment (PATH for scripts, ...).  */
+  execve (h->path, h->args && h->args[0] ? h->args : argv0,
+          h->env ? h->env : (env ? env : (environ ? environ : empty)));
   dprintf (2, "exec `%s`: %s", h->path, strerror (errno));
   _exit (127);
 }

@@ -20,6 +20,7 @@ void lc_hook_state_gen (void *yajl_gen, const char *id, const char *status, pid_
 
 /* Runs HOOKS[0..N) in order; the first failure stops the list and names
  * the hook, its exit status or signal and the start of its output.
- * DEFAULT_ENV is the environment of hooks that have none (NULL: empty).  */
+ * DEFAULT_ENV is the environment of hooks that have none (NULL: the
+ * calling process's own, as runc's hooks inherit runc's).  */
 int lc_hooks_run (const char *kind, const struct spec_hook *hooks, size_t n, const char *state,
                   char *const *default_env, rv_error_t *err);

@@ -490,6 +490,36 @@ lc_proc_check_sysctls (const struct spec_config *c, rv_error_t *err)
   return 0;
 }
 
+int
+lc_proc_parse_cpus (const char *list, cpu_set_t *ret)
+{
+  _cleanup_free_ char *copy = xstrdup (list);
+  char *save = NULL, *tok;
+  cpu_set_t set;
+
+  CPU_ZERO (&set);
+  for (tok = strtok_r (copy, ",", &save); tok; tok = strtok_r (NULL, ",", &save))
+    {
+      char *dash = strchr (tok, '-');
+      int a, b, i;
+      if (dash)
+        *dash = '\0';
+      if (parse_int (tok, &a) < 0 || a < 0)
+        return -EINVAL;
+      b = a;
+      if (dash && (parse_int (dash + 1, &b) < 0 || b < a))
+        return -EINVAL;
+      if (b >= CPU_SETSIZE)
+        return -EINVAL;
+      for (i = a; i <= b; i++)
+        CPU_SET (i, &set);
+    }
+  if (CPU_COUNT (&set) == 0)
+    return -EINVAL;
+  *ret = set;
+  return 0;
+}
+
 void
 lc_proc_close_fds_from (int first, int keep)
 {

@@ -3,6 +3,7 @@
  * applied in the child just before exec.  */
 #pragma once
 
+#include <sched.h>
 #include <stdbool.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -66,6 +67,9 @@ int lc_proc_set_sysctls (const struct spec_kv *kv, size_t n, rv_error_t *err);
  * own (ipc: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*; net: net.*;
  * uts: kernel.hostname, kernel.domainname), as runc does.  */
 int lc_proc_check_sysctls (const struct spec_config *config, rv_error_t *err);
+
+/* A CPU list ("0-3,7") as a set.  Returns 0 or -EINVAL.  */
+int lc_proc_parse_cpus (const char *list, cpu_set_t *ret);
 
 /* Closes every fd from FIRST up, except KEEP (-1 for none).  */
 void lc_proc_close_fds_from (int first, int keep);

@@ -550,3 +550,57 @@ Test (lc_container, idmapped_mounts, .fini = tb_cleanup)
   tb_assert_clean (&b);
   tb_fini (&b);
 }
+
+Test (lc_container, exec_cpu_affinity, .fini = tb_cleanup)
+{
+  struct tb b;
+  struct lc_create_opts o = { 0 };
+  struct lc_container *c = NULL;
+  struct lc_stdio io = { -1, -1, -1 };
+  rv_error_t err = NULL;
+  int status, i;
+
+  if (sysconf (_SC_NPROCESSORS_ONLN) < 2)
+    cr_skip_test ("one CPU");
+  tb_init (&b);
+  tb_args (&b, "/bin/sleep", "1000", NULL);
+  o.id = b.id;
+  o.config = &b.c;
+  o.bundle = b.dir;
+  o.stdio = io;
+  cr_assert_eq (lc_container_create (&o, &c, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (lc_container_start (c, &err), 0, "%s", err ? err->msg : "");
+  for (i = 0; i < 2; i++)
+    {
+      struct spec_exec_cpu_affinity aff = { .initial = "1", .final = "0" };
+      struct spec_process p = b.p;
+      char *args[] = { "/bin/grep", "Cpus_allowed_list", "/proc/self/status", NULL };
+      _cleanup_free_ char *out = NULL;
+      int fds[2];
+      pid_t epid;
+      p.args = args;
+      p.exec_cpu_affinity = i == 0 ? &aff : NULL;
+      cr_assert_eq (pipe2 (fds, O_CLOEXEC), 0);
+      io.out = fds[1];
+      cr_assert_eq (lc_container_exec (c, &p, io, &epid, NULL, &err), 0, "%s", err ? err->msg : "");
+      close (fds[1]);
+      out = tb_read_all (fds[0]);
+      close (fds[0]);
+      cr_assert_eq (waitpid (epid, &status, 0), epid);
+      cr_assert_str_eq (out, i == 0 ? "Cpus_allowed_list:\t0\n" : "Cpus_allowed_list:\t0-1\n", "%s", out);
+    }
+  {
+    struct spec_exec_cpu_affinity bad = { .final = "3-1" };
+    struct spec_process p = b.p;
+    pid_t epid;
+    p.exec_cpu_affinity = &bad;
+    cr_assert_lt (lc_container_exec (c, &p, io, &epid, NULL, &err), 0);
+    cr_assert (strstr (err->msg, "bad CPU list `3-1`") != NULL, "%s", err->msg);
+    rv_error_release (&err);
+  }
+  cr_assert_eq (lc_container_destroy (c, &err), 0);
+  cr_assert_eq (waitpid (lc_container_pid (c), &status, 0), lc_container_pid (c));
+  lc_container_free (c);
+  tb_assert_clean (&b);
+  tb_fini (&b);
+}

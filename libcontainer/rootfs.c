@@ -625,6 +625,17 @@ hide_host_proc_sys (const char *rootfs, rv_error_t *err)
   return 0;
 }
 
+/* Whether "/" is the initial ramfs (an initrd-only guest): pivot_root
+ * cannot move it away (EINVAL), the kernel has nothing above it.  */
+static bool
+root_is_initramfs (void)
+{
+  struct statfs sf;
+  return statfs ("/", &sf) == 0
+         && ((unsigned long) sf.f_type == 0x858458f6 /* RAMFS_MAGIC */
+             || (unsigned long) sf.f_type == 0x01021994 /* TMPFS_MAGIC */);
+}
+
 int
 lc_rootfs_pivot (struct lc_rootfs_ctx *ctx, bool no_pivot, rv_error_t *err)
 {
@@ -638,7 +649,15 @@ lc_rootfs_pivot (struct lc_rootfs_ctx *ctx, bool no_pivot, rv_error_t *err)
       /* pivot_root(".", ".") stacks the old root under the new one at
        * ".": no directory is needed in the image for it.  */
       if (syscall (SYS_pivot_root, ".", ".") < 0)
-        return rv_error_make (err, errno, "pivot_root to `%s`", ctx->rootfs);
+        {
+          /* A guest booted from an initrd has its root on the initial
+           * ramfs, which pivot_root refuses (nothing is above it): move
+           * the rootfs over it and chroot, as --no-pivot and switch_root
+           * do.  */
+          if (errno == EINVAL && root_is_initramfs ())
+            return lc_rootfs_pivot (ctx, true, err);
+          return rv_error_make (err, errno, "pivot_root to `%s`", ctx->rootfs);
+        }
       if (fchdir (oldroot) < 0)
         return rv_error_make (err, errno, "chdir to the old root");
       /* The unmount must not reach the caller's mounts.  */

@@ -30,9 +30,9 @@ endif
 
 # The static agent booted as a guest's PID 1 under QEMU, reached through
 # runvm-vsockd (tests/agent/vm_check.c).  It skips what this machine lacks.
-$(B)/tests/agent_vm_check: $(B)/obj/tests/agent/vm_check.o $(LIB_FILES)
+$(B)/tests/agent_vm_check: $(B)/obj/tests/agent/vm_check.o $(B)/obj/tests/agent/oci.o $(LIB_FILES)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LINK_LIBS) $(PKG_LIBS) $(CRITERION_LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/obj/tests/agent/oci.o $(LINK_LIBS) $(PKG_LIBS) $(CRITERION_LIBS)
 
 .PHONY: check-agent-vm
 check-agent-vm: all $(B)/tests/agent_vm_check

@@ -74,6 +74,9 @@ struct agent_backend
   void (*free) (void *handle);
 };
 
+/* backend_lc.c: containers built by libcontainer from spec/ documents.  */
+extern const struct agent_backend agent_backend_libcontainer;
+
 /* ---- connections ------------------------------------------------------ */
 
 struct out_frame

@@ -9,8 +9,8 @@
 #include "common/utils.h"
 #include "tests/agent/oci.h"
 
-static const char *const applets[]
-    = { "sh", "cat", "echo", "sleep", "head", "tr", "hostname", "id", "stty", "tty", "true", "wc", "ls", "grep" };
+static const char *const applets[] = { "sh", "cat",  "echo", "sleep", "head", "tr", "hostname",
+                                       "id", "stty", "tty",  "true",  "wc",   "ls", "grep" };
 
 void
 oci_make_rootfs (const char *dir)
@@ -167,4 +167,3 @@ oci_process (const char *script, bool terminal)
   gen_process (g, script, terminal);
   return gen_done (g);
 }
-

@@ -75,7 +75,8 @@ static pid_t
 create (struct agent_conn *c, const char *id, const char *script, bool terminal, struct agent_stdio stdio)
 {
   _cleanup_free_ char *cfg = config (id, script, terminal);
-  struct agent_create_args args = { .container = (char *) id, .config = cfg, .bundle = bundle, .stdio = stdio };
+  struct agent_create_args args
+      = { .container = (char *) id, .config = cfg, .bundle = bundle, .stdio = stdio };
   rv_error_t err = NULL;
   pid_t pid = 0;
 
@@ -131,8 +132,9 @@ Test (agent_ctr, exec_ps_stats_pause_update_kill)
 {
   struct agent_conn *c = test_connect (&ta);
   _cleanup_free_ char *proc = process ("echo pid=$$; exec id -u", false), *out = NULL, *stats = NULL;
-  struct agent_exec_args ex = { .container = (char *) "box", .exec_id = (char *) "e1", .process = proc,
-                                .stdio = { false, true, false } };
+  struct agent_exec_args ex = {
+    .container = (char *) "box", .exec_id = (char *) "e1", .process = proc, .stdio = { false, true, false }
+  };
   _cleanup_free_ pid_t *pids = NULL;
   struct agent_state_result st = { 0 };
   rv_error_t err = NULL;
@@ -195,7 +197,8 @@ Test (agent_ctr, output_written_at_exit_is_not_lost)
   size_t len;
   int o;
 
-  create (c, "burst", "head -c 50000 /dev/zero | tr '\\0' y; echo end", false, (struct agent_stdio){ false, true, false });
+  create (c, "burst", "head -c 50000 /dev/zero | tr '\\0' y; echo end", false,
+          (struct agent_stdio){ false, true, false });
   ok (agent_start (c, "burst", &err), &err, "start");
   poll (NULL, 0, 300);
   o = test_attach (&ta, "burst", NULL, AGENT_STREAM_STDOUT);
@@ -213,8 +216,9 @@ Test (agent_ctr, errors_from_libcontainer_reach_the_client)
   struct agent_conn *c = test_connect (&ta);
   _cleanup_free_ char *cfg = config ("bad", "true", false);
   _cleanup_free_ char *broken = NULL;
-  struct agent_create_args args = { .container = (char *) "bad", .config = cfg, .bundle = bundle,
-                                    .rootfs = (char *) "/nonexistent/rootfs" };
+  struct agent_create_args args = {
+    .container = (char *) "bad", .config = cfg, .bundle = bundle, .rootfs = (char *) "/nonexistent/rootfs"
+  };
   struct agent_state_result st;
   rv_error_t err = NULL;
 

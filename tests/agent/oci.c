@@ -111,6 +111,13 @@ gen_done (yajl_gen g)
 char *
 oci_config (const char *id, const char *script, bool terminal, const char *cgroup_prefix)
 {
+  return oci_config_limited (id, script, terminal, cgroup_prefix, 0);
+}
+
+char *
+oci_config_limited (const char *id, const char *script, bool terminal, const char *cgroup_prefix,
+                    long long memory_limit)
+{
   _cleanup_yajl_gen_ yajl_gen g = agent_json_gen_new ();
   _cleanup_free_ char *cg = xasprintf ("%s/%s", cgroup_prefix, id);
   const char *ns[] = { "pid", "network", "ipc", "uts", "mount", "cgroup" };
@@ -145,6 +152,19 @@ oci_config (const char *id, const char *script, bool terminal, const char *cgrou
   yajl_gen_map_open (g);
   gen_s (g, "cgroupsPath");
   gen_s (g, cg);
+  if (memory_limit > 0)
+    {
+      gen_s (g, "resources");
+      yajl_gen_map_open (g);
+      gen_s (g, "memory");
+      yajl_gen_map_open (g);
+      gen_s (g, "limit");
+      yajl_gen_integer (g, memory_limit);
+      gen_s (g, "swap");
+      yajl_gen_integer (g, memory_limit);
+      yajl_gen_map_close (g);
+      yajl_gen_map_close (g);
+    }
   gen_s (g, "namespaces");
   yajl_gen_array_open (g);
   for (i = 0; i < ARRAY_SIZE (ns); i++)

@@ -11,6 +11,10 @@ void oci_make_rootfs (const char *dir);
  * mount and cgroup namespaces, hostname ID, the usual mounts, and the
  * cgroup CGROUP_PREFIX/ID.  */
 char *oci_config (const char *id, const char *script, bool terminal, const char *cgroup_prefix);
+/* The same with linux.resources.memory limit and swap (swap included) of
+ * MEMORY_LIMIT bytes (0: none).  */
+char *oci_config_limited (const char *id, const char *script, bool terminal, const char *cgroup_prefix,
+                          long long memory_limit);
 
 /* process.json for `sh -c SCRIPT`.  */
 char *oci_process (const char *script, bool terminal);

@@ -352,6 +352,31 @@ Test (agent_vm, runs_a_container_from_the_share)
   cr_assert_eq (agent_destroy (c, "web", &err), 0, "destroy: %s", err ? err->msg : "");
   close (in);
   close (o);
+
+  /* A container over its memory limit: the OOM killer's work is an event.  */
+  {
+    _cleanup_free_ char *hog = oci_config_limited ("hog", "exec dd if=/dev/zero of=/dev/null bs=64M count=1",
+                                                   false, "/runvm", 16 << 20);
+    struct agent_create_args hargs = { .container = (char *) "hog",
+                                       .config = hog,
+                                       .rootfs = (char *) "/run/runvm/shared/rootfs",
+                                       .no_runtime_hooks = true };
+    struct agent_events_result ev = { 0 };
+    bool oom = false;
+    size_t i;
+
+    cr_assert_eq (agent_create (c, &hargs, NULL, &err), 0, "create: %s", err ? err->msg : "");
+    cr_assert_eq (agent_start (c, "hog", &err), 0, "start: %s", err ? err->msg : "");
+    cr_assert_eq (agent_wait (c, "hog", NULL, 60000, &ex, &err), 0, "wait: %s", err ? err->msg : "");
+    cr_assert_eq (ex.signal, SIGKILL, "exit %d", ex.exit_code);
+    cr_assert_eq (agent_events (c, 0, 5000, &ev, &err), 0, "events: %s", err ? err->msg : "");
+    for (i = 0; i < ev.events_len; i++)
+      if (strcmp (ev.events[i].type, "oom") == 0 && strcmp (ev.events[i].container, "hog") == 0)
+        oom = true;
+    cr_assert (oom, "no oom event among %zu", ev.events_len);
+    agent_result_clear (AGENT_CALL_EVENTS, &ev);
+    cr_assert_eq (agent_destroy (c, "hog", &err), 0, "destroy: %s", err ? err->msg : "");
+  }
   console = console_text ();
   cr_assert (strstr (console, "level=error") == NULL, "%s", console);
   shutdown_vm (c);

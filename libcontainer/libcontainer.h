@@ -49,6 +49,11 @@ struct lc_create_opts
   /* Where cgroups live for this container.  NULL means
    * config->linux->cgroupsPath, or a default derived from ID.  */
   const char *cgroup_path;
+  /* The caller runs the hooks that belong to the runtime's namespace
+   * (prestart, createRuntime, poststart, poststop) itself: runvm does on
+   * the host, while the agent builds the container in the guest.  false:
+   * libcontainer runs them (the host launcher, tests).  */
+  bool no_runtime_hooks;
 };
 
 struct lc_container;

@@ -206,6 +206,27 @@ qemu_build_argv (const struct qemu_spec *s)
       arg2 (&argv, "-device", o);
     }
 
+  for (size_t i = 0; i < s->n_nics; i++)
+    {
+      const struct net_qemu_nic *nic = &s->nics[i];
+      o = opt_start ("tap");
+      qemu_opt_add (&o, "id", nic->id);
+      qemu_opt_add_u64 (&o, "fd", (uint64_t) nic->tap_fd);
+      if (nic->vhost_fd >= 0)
+        {
+          qemu_opt_add (&o, "vhost", "on");
+          qemu_opt_add_u64 (&o, "vhostfd", (uint64_t) nic->vhost_fd);
+        }
+      arg2 (&argv, "-netdev", o);
+      o = opt_start ("virtio-net-device");
+      qemu_opt_add (&o, "netdev", nic->id);
+      if (nic->mac[0])
+        qemu_opt_add (&o, "mac", nic->mac);
+      if (nic->mtu > 0)
+        qemu_opt_add_u64 (&o, "host_mtu", nic->mtu);
+      arg2 (&argv, "-device", o);
+    }
+
   if (s->sandbox)
     {
       o = opt_start ("on");

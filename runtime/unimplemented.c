@@ -12,47 +12,6 @@
 #define NOT_IMPLEMENTED(verb) rv_error_set (err, ENOSYS, "runvm: `%s` is not implemented in this build", verb)
 
 int
-rt_create (const struct rt_global *g, const struct rt_create_opts *o, rv_error_t *err)
-{
-  (void) g;
-  (void) o;
-  return NOT_IMPLEMENTED ("create");
-}
-
-int
-rt_run (const struct rt_global *g, const struct rt_run_opts *o, int *ret_status, rv_error_t *err)
-{
-  (void) g;
-  (void) o;
-  (void) ret_status;
-  return NOT_IMPLEMENTED ("run");
-}
-
-int
-rt_start (const struct rt_global *g, const struct rt_start_opts *o, rv_error_t *err)
-{
-  (void) g;
-  (void) o;
-  return NOT_IMPLEMENTED ("start");
-}
-
-int
-rt_kill (const struct rt_global *g, const struct rt_kill_opts *o, rv_error_t *err)
-{
-  (void) g;
-  (void) o;
-  return NOT_IMPLEMENTED ("kill");
-}
-
-int
-rt_delete (const struct rt_global *g, const struct rt_delete_opts *o, rv_error_t *err)
-{
-  (void) g;
-  (void) o;
-  return NOT_IMPLEMENTED ("delete");
-}
-
-int
 rt_ps (const struct rt_global *g, const struct rt_ps_opts *o, rv_error_t *err)
 {
   (void) g;

@@ -89,7 +89,8 @@ rt_send_fd (const char *path, int fd, const char *name, rv_error_t *err)
     struct cmsghdr align;
   } u;
   struct iovec iov = { .iov_base = (void *) name, .iov_len = strlen (name) };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof (u.buf) };
+  struct msghdr msg
+      = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof (u.buf) };
   struct cmsghdr *c;
   int r;
 

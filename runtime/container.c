@@ -35,7 +35,8 @@ rt_transport_resolve (const char *root, const struct state_record *r, struct age
   if (r->transport == NULL)
     return rv_error_set (err, ENOTCONN, "container `%s` has no agent to talk to", r->id);
   if (agent_transport_parse (r->transport, &t) < 0)
-    return rv_error_set (err, EINVAL, "container `%s`: invalid transport `%s` in its state", r->id, r->transport);
+    return rv_error_set (err, EINVAL, "container `%s`: invalid transport `%s` in its state", r->id,
+                         r->transport);
   *ret_dir_fd = -1;
   if (t.kind == AGENT_TRANSPORT_VSOCK || t.path[0] == '/')
     {

@@ -89,23 +89,26 @@ check_request (const struct rt_create_opts *o, const struct spec_config *config,
   if (p == NULL)
     return rv_error_set (err, EINVAL, "config.json: `process` is required to create a container");
   if (p->terminal && !console && !own_terminal)
-    return rv_error_set (err, EINVAL, "cannot allocate tty if runvm will detach without setting console socket");
+    return rv_error_set (err, EINVAL,
+                         "cannot allocate tty if runvm will detach without setting console socket");
   if (!p->terminal && console)
     return rv_error_set (err, EINVAL, "cannot use console socket if runvm will not detach or allocate tty");
   /* An fd of the host cannot be handed to a process in a VM.  */
   if (o->preserve_fds > 0)
-    return rv_error_set (err, ENOTSUP,
-                         "--preserve-fds: file descriptors of the host cannot be passed into the container's VM");
+    return rv_error_set (
+        err, ENOTSUP,
+        "--preserve-fds: file descriptors of the host cannot be passed into the container's VM");
   return 0;
 }
 
 /* Everything of `create` up to the pid file; *RET_MONITOR is the
  * monitor's PID (our child).  */
 static int
-create_container (const struct rt_global *g, const struct rt_create_opts *o, bool own_terminal, pid_t *ret_monitor,
-                  rv_error_t *err)
+create_container (const struct rt_global *g, const struct rt_create_opts *o, bool own_terminal,
+                  pid_t *ret_monitor, rv_error_t *err)
 {
-  _cleanup_free_ char *config_path = NULL, *config_text = NULL, *rootfs = NULL, *dir = NULL, *host_cgroup = NULL;
+  _cleanup_free_ char *config_path = NULL, *config_text = NULL, *rootfs = NULL, *dir = NULL,
+                      *host_cgroup = NULL;
   struct spec_config *config = NULL;
   struct state_record rec = { 0 }, *r = NULL;
   _cleanup_close_ int lock_fd = -1;
@@ -226,8 +229,9 @@ create_container (const struct rt_global *g, const struct rt_create_opts *o, boo
       else
         {
           (void) waitpid (pid, &status, 0);
-          ret = rv_error_set (err, EIO, "the monitor of container `%s` %s %d before the container was created",
-                              o->id, WIFSIGNALED (status) ? "was killed by signal" : "exited with status",
+          ret = rv_error_set (err, EIO,
+                              "the monitor of container `%s` %s %d before the container was created", o->id,
+                              WIFSIGNALED (status) ? "was killed by signal" : "exited with status",
                               WIFSIGNALED (status) ? WTERMSIG (status) : WEXITSTATUS (status));
           pid = -1;
         }

@@ -325,8 +325,8 @@ new_exec_id (void)
 int
 rt_exec (const struct rt_global *g, const struct rt_exec_opts *o, int *ret_status, rv_error_t *err)
 {
-  struct session s = { .id = o->id, .dir_fd = -1, .pty_slave = -1, .tty_fd = -1, .raw_fd = -1, .epfd = -1,
-                       .sigfd = -1 };
+  struct session s
+      = { .id = o->id, .dir_fd = -1, .pty_slave = -1, .tty_fd = -1, .raw_fd = -1, .epfd = -1, .sigfd = -1 };
   _cleanup_free_ char *dir = NULL, *process = NULL, *exec_id = NULL;
   struct agent_exec_args args = { 0 };
   struct state_record *r = NULL;
@@ -347,8 +347,9 @@ rt_exec (const struct rt_global *g, const struct rt_exec_opts *o, int *ret_statu
   else if (st == STATE_PAUSED && !o->ignore_paused)
     ret = rv_error_set (err, EINVAL, "cannot exec in a paused container (use --ignore-paused to override)");
   else if (o->preserve_fds > 0)
-    ret = rv_error_set (err, ENOTSUP,
-                        "--preserve-fds: file descriptors of the host cannot be passed into the container's VM");
+    ret = rv_error_set (
+        err, ENOTSUP,
+        "--preserve-fds: file descriptors of the host cannot be passed into the container's VM");
   else if (o->cgroups && o->cgroups[0])
     ret = rv_error_set (err, ENOTSUP, "--cgroup: the container's cgroups live in its VM");
   if (ret == 0)
@@ -357,7 +358,8 @@ rt_exec (const struct rt_global *g, const struct rt_exec_opts *o, int *ret_statu
       ret = build_process (dir, o, &process, &s.terminal, err);
     }
   if (ret == 0 && s.terminal && o->detach && !console)
-    ret = rv_error_set (err, EINVAL, "cannot allocate tty if runvm will detach without setting console socket");
+    ret = rv_error_set (err, EINVAL,
+                        "cannot allocate tty if runvm will detach without setting console socket");
   if (ret == 0 && !s.terminal && console)
     ret = rv_error_set (err, EINVAL, "cannot use console socket if runvm will not detach or allocate tty");
   if (ret == 0)

@@ -71,6 +71,46 @@ bind_into (const char *src, const char *dst, bool recursive, bool readonly, rv_e
   return 0;
 }
 
+/* An overlay's layers are host directories named in its options
+ * (lowerdir=a:b, upperdir=, workdir=): each is shared as m/<I>.<n> and
+ * renamed in the options.  */
+static int
+share_overlay (struct spec_mount *m, size_t i, const char *bundle, const char *mdir, rv_error_t *err)
+{
+  static const char *const keys[] = { "lowerdir=", "upperdir=", "workdir=" };
+  size_t o, k, n = 0;
+  int r;
+
+  if (mkdir (mdir, 0755) < 0 && errno != EEXIST)
+    return rv_error_make (err, errno, "create `%s`", mdir);
+  for (o = 0; m->options && m->options[o]; o++)
+    for (k = 0; k < ARRAY_SIZE (keys); k++)
+      {
+        _cleanup_free_ char *list = NULL, *out = NULL;
+        char *dir, *save = NULL;
+        if (!str_has_prefix (m->options[o], keys[k]))
+          continue;
+        list = xstrdup (m->options[o] + strlen (keys[k]));
+        out = xstrdup (keys[k]);
+        for (dir = strtok_r (list, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
+          {
+            _cleanup_free_ char *src = dir[0] == '/' ? xstrdup (dir) : xasprintf ("%s/%s", bundle, dir);
+            _cleanup_free_ char *dst = xasprintf ("%s/%zu.%zu", mdir, i, n);
+            char *next;
+            r = bind_into (src, dst, false, false, err);
+            if (r < 0)
+              return r;
+            next = xasprintf ("%s%s" RT_GUEST_SHARE "/m/%zu.%zu", out,
+                              out[strlen (out) - 1] == '=' ? "" : ":", i, n++);
+            free (out);
+            out = next;
+          }
+        free (m->options[o]);
+        m->options[o] = TAKE_PTR (out);
+      }
+  return 0;
+}
+
 /* PATH below DIR (PATH == DIR included): the rest after DIR, or NULL.  */
 static const char *
 below (const char *path, const char *dir)
@@ -90,7 +130,8 @@ drop_namespace (struct spec_linux *lx, size_t i)
 {
   free (lx->namespaces[i].type);
   free (lx->namespaces[i].path);
-  memmove (&lx->namespaces[i], &lx->namespaces[i + 1], (lx->namespaces_len - i - 1) * sizeof (*lx->namespaces));
+  memmove (&lx->namespaces[i], &lx->namespaces[i + 1],
+           (lx->namespaces_len - i - 1) * sizeof (*lx->namespaces));
   lx->namespaces_len--;
 }
 
@@ -122,6 +163,13 @@ build_vm (struct spec_config *c, const char *bundle, const char *state_dir, stru
     {
       struct spec_mount *m = &c->mounts[i];
       _cleanup_free_ char *src = NULL, *dst = NULL;
+      if (str_eq (m->type, "overlay"))
+        {
+          r = share_overlay (m, i, bundle, mdir, err);
+          if (r < 0)
+            return rv_error_wrap (err, "mount `%s`", m->destination);
+          continue;
+        }
       if (!is_bind (m) || m->source == NULL)
         continue;
       if (mkdir (mdir, 0755) < 0 && errno != EEXIST)
@@ -139,13 +187,17 @@ build_vm (struct spec_config *c, const char *bundle, const char *state_dir, stru
     for (i = 0; i < c->linux->namespaces_len;)
       {
         struct spec_namespace *ns = &c->linux->namespaces[i];
-        if (str_eq (ns->type, "network") || (str_eq (ns->type, "user") && ns->path && ns->path[0]))
+        if (str_eq (ns->type, "user") && ns->path && ns->path[0])
           {
             drop_namespace (c->linux, i);
             continue;
           }
         free (ns->path);
-        ns->path = NULL;
+        /* The guest's own network namespace (its PID 1's) is the one the
+         * agent configured like the container's namespace on the host: the
+         * container joins it, and is still a container with a network
+         * namespace of its own (net.* sysctls are its to set).  */
+        ns->path = str_eq (ns->type, "network") ? xstrdup ("/proc/1/ns/net") : NULL;
         i++;
       }
 
@@ -189,13 +241,14 @@ build_vm (struct spec_config *c, const char *bundle, const char *state_dir, stru
 }
 
 static void
-build_host (struct spec_config *c, const char *bundle, pid_t monitor_pid, struct rt_guest_config *g)
+build_host (struct spec_config *c, const char *bundle, pid_t monitor_pid, const char *host_cgroup,
+            struct rt_guest_config *g)
 {
   size_t i;
 
   g->rootfs = rt_rootfs_path (c, bundle);
-  g->cgroup_path = xstrdup ("container");
-  if (c->linux)
+  g->cgroup_path = xstrdup (host_cgroup);
+  if (c->linux && monitor_pid > 0)
     for (i = 0; i < c->linux->namespaces_len; i++)
       {
         struct spec_namespace *ns = &c->linux->namespaces[i];
@@ -209,7 +262,8 @@ build_host (struct spec_config *c, const char *bundle, pid_t monitor_pid, struct
 
 int
 rt_guest_config_build (const struct spec_config *config, const char *bundle, const char *state_dir, bool vm,
-                       pid_t monitor_pid, struct rt_guest_config *ret, rv_error_t *err)
+                       pid_t monitor_pid, const char *host_cgroup, struct rt_guest_config *ret,
+                       rv_error_t *err)
 {
   struct rt_guest_config g = { 0 };
   struct spec_config *c = NULL;
@@ -221,7 +275,7 @@ rt_guest_config_build (const struct spec_config *config, const char *bundle, con
   if (vm)
     r = build_vm (c, bundle, state_dir, &g, err);
   else
-    build_host (c, bundle, monitor_pid, &g);
+    build_host (c, bundle, monitor_pid, host_cgroup, &g);
   if (r == 0)
     {
       g.config_json = spec_config_to_json (c, false);

@@ -9,8 +9,9 @@
 #include "runtime/rt_impl.h"
 
 int
-rt_hooks_run_list (const char *kind, const struct spec_hook *hooks, size_t n, const char *id, const char *status,
-                   pid_t pid, const char *bundle, const struct spec_config *config, rv_error_t *err)
+rt_hooks_run_list (const char *kind, const struct spec_hook *hooks, size_t n, const char *id,
+                   const char *status, pid_t pid, const char *bundle, const struct spec_config *config,
+                   rv_error_t *err)
 {
   _cleanup_free_ char *state = NULL;
 
@@ -26,13 +27,13 @@ rt_hooks_run (const struct spec_config *config, enum spec_hook_kind kind, const 
 {
   if (config->hooks == NULL)
     return 0;
-  return rt_hooks_run_list (spec_hook_kind_name (kind), config->hooks->hooks[kind], config->hooks->len[kind], id,
-                            status, pid, bundle, config, err);
+  return rt_hooks_run_list (spec_hook_kind_name (kind), config->hooks->hooks[kind], config->hooks->len[kind],
+                            id, status, pid, bundle, config, err);
 }
 
 void
-rt_hooks_run_warn (const struct spec_config *config, enum spec_hook_kind kind, const char *id, const char *status,
-                   pid_t pid, const char *bundle)
+rt_hooks_run_warn (const struct spec_config *config, enum spec_hook_kind kind, const char *id,
+                   const char *status, pid_t pid, const char *bundle)
 {
   size_t i;
 

@@ -115,8 +115,7 @@ remove_cgroup (const char *path, rv_error_t *err)
 
 /* Removes what a container leaves on the host once its monitor is gone:
  * what is left in its cgroup (the VM's helpers die with the monitor; with
- * the host launcher, the container's own processes are in `container`
- * below it), the cgroup, runvm's taps and filters in its network
+ * the host launcher, the container's own processes are there), the cgroup, runvm's taps and filters in its network
  * namespace.  Each step is tried; the first failure is reported.  */
 static int
 clean_host (const struct state_record *r, const struct spec_config *config, rv_error_t *err)
@@ -126,14 +125,7 @@ clean_host (const struct state_record *r, const struct spec_config *config, rv_e
   int ret = 0;
 
   if (r->cgroup_path)
-    {
-      _cleanup_free_ char *sub = xasprintf ("%s/container", r->cgroup_path);
-      if (!strchr (r->cgroup_path, ':'))
-        ret = remove_cgroup (sub, err);
-      if (remove_cgroup (r->cgroup_path, ret < 0 ? &tmp_err : err) < 0 && ret == 0)
-        ret = -1;
-    }
-  rv_error_release (&tmp_err);
+    ret = remove_cgroup (r->cgroup_path, err);
 
   if (ns && ns->path && ns->path[0])
     {
@@ -189,8 +181,8 @@ rt_delete (const struct rt_global *g, const struct rt_delete_opts *o, rv_error_t
       ret = signal_monitor (r, SIGKILL, 10000);
       if (ret <= 0)
         {
-          ret = rv_error_set (err, ret < 0 ? -ret : ETIMEDOUT, "container %s: its monitor (pid %d) does not exit",
-                              o->id, (int) r->pid);
+          ret = rv_error_set (err, ret < 0 ? -ret : ETIMEDOUT,
+                              "container %s: its monitor (pid %d) does not exit", o->id, (int) r->pid);
           state_record_free (r);
           return ret;
         }

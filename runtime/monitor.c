@@ -82,9 +82,9 @@ struct monitor
   size_t n_vm_w;
   struct rt_io io;
   bool terminal;
-  int pty_slave;     /* the host pty (console socket), -1 */
-  int tty_fd;        /* what SIGWINCH reads the size of, -1 */
-  int raw_fd;        /* a user's terminal put in raw mode, -1 */
+  int pty_slave; /* the host pty (console socket), -1 */
+  int tty_fd;    /* what SIGWINCH reads the size of, -1 */
+  int raw_fd;    /* a user's terminal put in raw mode, -1 */
   struct termios raw_saved;
   bool got_exit;
   int exit_status;
@@ -128,6 +128,12 @@ transport_for_state (struct monitor *m)
 }
 
 /* ---- setup steps -------------------------------------------------------- */
+
+static bool
+is_vm (struct monitor *m)
+{
+  return strcmp (vm_launcher_name (m->vm), "host") != 0;
+}
 
 static int
 setup_signals (struct monitor *m, rv_error_t *err)
@@ -203,12 +209,6 @@ setup_vm_config (struct monitor *m, rv_error_t *err)
   return 0;
 }
 
-static bool
-is_vm (struct monitor *m)
-{
-  return strcmp (vm_launcher_name (m->vm), "host") != 0;
-}
-
 static int
 setup_netns (struct monitor *m, rv_error_t *err)
 {
@@ -216,6 +216,11 @@ setup_netns (struct monitor *m, rv_error_t *err)
 
   m->netns_fd = -1;
   if (ns == NULL)
+    return 0;
+  /* Without a VM, a container with a user namespace makes its network
+   * namespace inside it (sysfs and joined namespaces need that owner):
+   * libcontainer does it all, as runc would.  */
+  if (!is_vm (m) && spec_namespace_find (m->a->config, "user"))
     return 0;
   if (ns->path && ns->path[0])
     {
@@ -242,7 +247,11 @@ setup_cgroup (struct monitor *m, rv_error_t *err)
   _cleanup_free_ struct spec_resources *res = NULL;
   const struct spec_config *c = m->a->config;
 
-  if (m->a->host_cgroup == NULL)
+  /* Without a VM the workload's own processes are the container's, in
+   * the configured cgroup, made by libcontainer as with runc; the monitor
+   * stays out of it (v2 allows no process beside child cgroups that have
+   * controllers).  */
+  if (m->a->host_cgroup == NULL || !is_vm (m))
     return 0;
   res = rt_host_resources (c->linux ? c->linux->resources : NULL);
   return lc_cgroup_create (m->a->host_cgroup, res, getpid (), &m->cg, err);
@@ -297,8 +306,8 @@ run_create_hooks (struct monitor *m, rv_error_t *err)
   if (r == 0)
     r = rt_hooks_run (a->config, SPEC_HOOK_CREATE_RUNTIME, a->id, "creating", getpid (), a->bundle, err);
   if (r == 0)
-    r = rt_hooks_run_list ("createContainer", m->gc.host_create_container, m->gc.host_create_container_len, a->id,
-                           "creating", getpid (), a->bundle, a->config, err);
+    r = rt_hooks_run_list ("createContainer", m->gc.host_create_container, m->gc.host_create_container_len,
+                           a->id, "creating", getpid (), a->bundle, a->config, err);
   return r;
 }
 
@@ -470,7 +479,8 @@ setup (struct monitor *m, rv_error_t *err)
   if (r == 0)
     r = setup_mount_namespace (err);
   if (r == 0)
-    r = rt_guest_config_build (a->config, a->bundle, a->state_dir, is_vm (m), getpid (), &m->gc, err);
+    r = rt_guest_config_build (a->config, a->bundle, a->state_dir, is_vm (m),
+                               m->netns_fd >= 0 ? getpid () : 0, a->host_cgroup, &m->gc, err);
   if (r == 0)
     r = setup_console (m, err);
   if (r == 0)
@@ -573,8 +583,8 @@ handle_vm (struct monitor *m, int fd)
     {
       _cleanup_free_ char *tail = vm_console_tail_text (m->vm);
       if (!m->got_exit)
-        rv_warning ("container %s: the VM exited before the workload did; the console ends with: %s", m->a->id,
-                    tail);
+        rv_warning ("container %s: the VM exited before the workload did; the console ends with: %s",
+                    m->a->id, tail);
     }
   m->vm_gone = true;
 }
@@ -690,8 +700,8 @@ teardown (struct monitor *m, bool clean_stop)
 void
 rt_monitor_main (const struct rt_monitor_args *a)
 {
-  struct monitor m = { .a = a, .netns_fd = -1, .epfd = -1, .sigfd = -1, .pty_slave = -1, .tty_fd = -1,
-                       .raw_fd = -1 };
+  struct monitor m
+      = { .a = a, .netns_fd = -1, .epfd = -1, .sigfd = -1, .pty_slave = -1, .tty_fd = -1, .raw_fd = -1 };
   rv_error_t err = NULL;
   _cleanup_free_ char *transport = NULL, *msg = NULL;
 

@@ -93,12 +93,7 @@ host_pids (const struct state_record *r, enum state_status s, pid_t **ret, size_
   size_t n = 0;
 
   if (r->cgroup_path)
-    {
-      _cleanup_free_ char *sub = xasprintf ("%s/container", r->cgroup_path);
-      add_pids_of (r->cgroup_path, &pids, &n);
-      if (!strchr (r->cgroup_path, ':'))
-        add_pids_of (sub, &pids, &n);
-    }
+    add_pids_of (r->cgroup_path, &pids, &n);
   else if (s != STATE_STOPPED && proc_pid_alive (r->pid, r->pid_start_time))
     add_tree (r->pid, &pids, &n, 0);
   if (n > 1)
@@ -357,7 +352,12 @@ rt_update (const struct rt_global *g, const struct rt_update_opts *o, rv_error_t
     return rv_error_set (err, ENOTSUP, "update: Intel RDT is not supported by runvm");
   if (o->kernel_memory.set || o->kernel_memory_tcp.set)
     rv_warning ("kernel memory settings are ignored and will be removed");
-  if (o->resources)
+  ret = load (g, o->id, STATE_LOCK_EXCLUSIVE, &lock, &r, &s, err);
+  if (ret < 0)
+    return ret;
+  if (s == STATE_STOPPED)
+    ret = rv_error_set (err, EINVAL, "container not running");
+  else if (o->resources)
     {
       size_t len;
       if (strcmp (o->resources, "-") == 0)
@@ -365,17 +365,12 @@ rt_update (const struct rt_global *g, const struct rt_update_opts *o, rv_error_t
       else
         ret = read_file (o->resources, 1 << 20, &json, &len, err);
       if (ret < 0)
-        return rv_error_wrap (err, "update: read the resources");
+        ret = rv_error_wrap (err, "update: read the resources");
     }
   else
     json = resources_from_flags (o);
-  ret = parse_resources (json, &parsed, err);
-  if (ret < 0)
-    return ret;
-
-  ret = load (g, o->id, STATE_LOCK_EXCLUSIVE, &lock, &r, &s, err);
-  if (ret == 0 && s == STATE_STOPPED)
-    ret = rv_error_set (err, EINVAL, "container not running");
+  if (ret == 0)
+    ret = parse_resources (json, &parsed, err);
   /* The guest, where the workload feels it, then the host, where the VM
    * lives: both hold the configured values.  */
   if (ret == 0)

@@ -26,8 +26,8 @@
 int rt_hooks_run_list (const char *kind, const struct spec_hook *hooks, size_t n, const char *id,
                        const char *status, pid_t pid, const char *bundle, const struct spec_config *config,
                        rv_error_t *err);
-int rt_hooks_run (const struct spec_config *config, enum spec_hook_kind kind, const char *id, const char *status,
-                  pid_t pid, const char *bundle, rv_error_t *err);
+int rt_hooks_run (const struct spec_config *config, enum spec_hook_kind kind, const char *id,
+                  const char *status, pid_t pid, const char *bundle, rv_error_t *err);
 /* poststart and poststop: a failure is a warning (the spec's steps 9 and
  * 13), logged, and the remaining hooks still run.  */
 void rt_hooks_run_warn (const struct spec_config *config, enum spec_hook_kind kind, const char *id,
@@ -100,7 +100,7 @@ int rt_transport_resolve (const char *root, const struct state_record *r, struct
 int rt_agent_connect (const char *root, const struct state_record *r, int timeout_ms, struct agent_conn **ret,
                       rv_error_t *err);
 
-/* ---- what the agent gets (guestcfg.c) ---------------------------------- */
+/* ---- the container as the agent builds it (guestcfg.c) ----------------- */
 
 struct rt_guest_config
 {
@@ -129,10 +129,12 @@ void rt_guest_config_clear (struct rt_guest_config *g);
  * rootfs run in the guest, the others on the host.
  *
  * Not VM (the host launcher): paths stay; the container joins the
- * monitor's network namespace (MONITOR_PID) when it has one of its own;
- * its cgroup is `container` below the monitor's.  */
-int rt_guest_config_build (const struct spec_config *config, const char *bundle, const char *state_dir, bool vm,
-                           pid_t monitor_pid, struct rt_guest_config *ret, rv_error_t *err);
+ * network namespace of the monitor MONITOR_PID (0: it keeps its own
+ * entry), and its cgroup is HOST_CGROUP (absolute, or NULL: the
+ * config's).  */
+int rt_guest_config_build (const struct spec_config *config, const char *bundle, const char *state_dir,
+                           bool vm, pid_t monitor_pid, const char *host_cgroup, struct rt_guest_config *ret,
+                           rv_error_t *err);
 
 /* The rootfs of CONFIG as an absolute path (root.path against BUNDLE).  */
 char *rt_rootfs_path (const struct spec_config *config, const char *bundle);

@@ -224,7 +224,8 @@ Test (runtime_lifecycle, errors_a_user_can_cause)
   rv_error_t err = NULL;
 
   /* An unknown container, for every verb that takes one.  */
-  static const char *const verbs[] = { "state", "start", "kill", "delete", "ps", "pause", "resume", "events" };
+  static const char *const verbs[]
+      = { "state", "start", "kill", "delete", "ps", "pause", "resume", "events" };
   for (size_t i = 0; i < ARRAY_SIZE (verbs); i++)
     {
       tb_runvm (&t, &r, NULL, verbs[i], "nosuch", NULL);
@@ -256,9 +257,10 @@ Test (runtime_lifecycle, errors_a_user_can_cause)
   tb_result_free (&r);
 
   /* A failing hook fails create, and leaves nothing.  */
-  tb_config (&t, "true", TB_NS_DEFAULT,
-             "\"hooks\": {\"createRuntime\": [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"echo no >&2; "
-             "exit 3\"]}]},");
+  tb_config (
+      &t, "true", TB_NS_DEFAULT,
+      "\"hooks\": {\"createRuntime\": [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"echo no >&2; "
+      "exit 3\"]}]},");
   tb_runvm (&t, &r, NULL, "create", "-b", t.bundle, "c7", NULL);
   cr_assert_eq (r.status, 1);
   cr_assert (strstr (r.err, "createRuntime hook `/bin/sh` exited with status 3: no") != NULL, "%s", r.err);
@@ -292,8 +294,9 @@ Test (runtime_lifecycle, errors_a_user_can_cause)
   }
   tb_runvm (&t, &r, NULL, "create", "-b", t.bundle, "c7", NULL);
   cr_assert_eq (r.status, 1);
-  cr_assert (strstr (r.err, "cannot allocate tty if runvm will detach without setting console socket") != NULL, "%s",
-             r.err);
+  cr_assert (strstr (r.err, "cannot allocate tty if runvm will detach without setting console socket")
+                 != NULL,
+             "%s", r.err);
   cr_assert_eq (access (entry, F_OK), -1);
   tb_result_free (&r);
 }

@@ -16,8 +16,8 @@
 #include "tests/unit/support/bundle.h"
 #include "tests/unit/support/run.h"
 
-static const char *const applets[]
-    = { "sh", "cat", "echo", "sleep", "ls", "true", "false", "kill", "hostname", "id", "uname", "wc", "touch", "tr" };
+static const char *const applets[] = { "sh",   "cat",      "echo", "sleep", "ls", "true",  "false",
+                                       "kill", "hostname", "id",   "uname", "wc", "touch", "tr" };
 
 void
 tb_init (struct tb *t)
@@ -38,8 +38,8 @@ tb_init (struct tb *t)
   cr_assert_eq (mkdir (t->bundle, 0755), 0);
   cr_assert_eq (mkdir (rootfs, 0755), 0);
   cr_assert_eq (mkdir (bin, 0755), 0);
-  cmd = xasprintf ("cp /bin/busybox '%s/busybox' && mkdir -p '%s/proc' '%s/dev' '%s/sys' '%s/tmp' '%s/etc'", bin,
-                   rootfs, rootfs, rootfs, rootfs, rootfs);
+  cmd = xasprintf ("cp /bin/busybox '%s/busybox' && mkdir -p '%s/proc' '%s/dev' '%s/sys' '%s/tmp' '%s/etc'",
+                   bin, rootfs, rootfs, rootfs, rootfs, rootfs);
   cr_assert_eq (system (cmd), 0);
   for (i = 0; i < ARRAY_SIZE (applets); i++)
     {
@@ -95,15 +95,16 @@ void
 tb_config (struct tb *t, const char *script, const char *namespaces, const char *extra)
 {
   _cleanup_free_ char *path = xasprintf ("%s/config.json", t->bundle), *arg = json_string (script);
-  _cleanup_free_ char *text = xasprintf (
-      "{\"ociVersion\": \"1.2.0\", %s\n"
-      " \"process\": {\"terminal\": false, \"user\": {\"uid\": 0, \"gid\": 0},\n"
-      "   \"args\": [\"sh\", \"-c\", %s], \"env\": [\"PATH=/bin\"], \"cwd\": \"/\"},\n"
-      " \"root\": {\"path\": \"rootfs\"}, \"hostname\": \"tb\",\n"
-      " \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},\n"
-      "   {\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\", \"options\": [\"mode=755\"]}],\n"
-      " \"linux\": {\"namespaces\": [%s]}}\n",
-      extra, arg, namespaces);
+  _cleanup_free_ char *text
+      = xasprintf ("{\"ociVersion\": \"1.2.0\", %s\n"
+                   " \"process\": {\"terminal\": false, \"user\": {\"uid\": 0, \"gid\": 0},\n"
+                   "   \"args\": [\"sh\", \"-c\", %s], \"env\": [\"PATH=/bin\"], \"cwd\": \"/\"},\n"
+                   " \"root\": {\"path\": \"rootfs\"}, \"hostname\": \"tb\",\n"
+                   " \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},\n"
+                   "   {\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\", \"options\": "
+                   "[\"mode=755\"]}],\n"
+                   " \"linux\": {\"namespaces\": [%s]}}\n",
+                   extra, arg, namespaces);
   rv_error_t err = NULL;
   cr_assert_eq (write_file_atomic (path, text, strlen (text), 0644, &err), 0);
 }

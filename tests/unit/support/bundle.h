@@ -27,7 +27,8 @@ void tb_fini (struct tb *t);
  * none, e.g. "\"hooks\": {...},").  */
 void tb_config (struct tb *t, const char *script, const char *namespaces, const char *extra);
 /* Namespaces of a typical container.  */
-#define TB_NS_DEFAULT "{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},{\"type\":\"mount\"},{\"type\":\"network\"}"
+#define TB_NS_DEFAULT                                                                                        \
+  "{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},{\"type\":\"mount\"},{\"type\":\"network\"}"
 
 struct tb_result
 {

@@ -1,0 +1,31 @@
+# The lifecycle through runvm's command line (runtime/, cmd/runvm/):
+#
+#   make check-oci      adds the OCI validation cases driven through
+#                       create/state/start/delete, once with the `host`
+#                       launcher (the agent as a host process) and once with
+#                       the `qemu` launcher (a VM per case, the default)
+#   make check-lifecycle   those two passes alone
+#
+# Unit tests of the runtime (tests/unit/test_runtime_*.c) run with
+# check-unit.  The state root is a short directory of its own: sockets live
+# there.
+
+.PHONY: check-lifecycle check-lifecycle-host check-lifecycle-vm
+
+LIFECYCLE_RUN = python3 tests/oci-validation/run.py --rootfs $(OCI_B)/rootfs $(if $(OCI_FILTER),--filter $(OCI_FILTER))
+
+check-lifecycle-host: all oci-build
+	@root=$$(mktemp -d /tmp/rvlc.XXXXXX) && \
+	echo "oci-validation: runvm create/start/delete, host launcher" && \
+	RUNVM_LAUNCHER=host $(LIFECYCLE_RUN) --cli "$(abspath $(B))/bin/runvm --root $$root"; rc=$$?; \
+	rm -rf $$root; exit $$rc
+
+check-lifecycle-vm: all oci-build guest
+	@root=$$(mktemp -d /tmp/rvlc.XXXXXX) && \
+	echo "oci-validation: runvm create/start/delete, qemu launcher (a VM per case)" && \
+	$(LIFECYCLE_RUN) --vm --timeout 180 --cli "$(abspath $(B))/bin/runvm --root $$root"; rc=$$?; \
+	rm -rf $$root; exit $$rc
+
+check-lifecycle: check-lifecycle-host check-lifecycle-vm
+
+check-oci:: check-lifecycle

@@ -2,8 +2,6 @@
  * over documents parsed with spec/.  */
 #include <errno.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/stat.h>
 
 #include "cmd/runvm-agent/agent.h"
 #include "common/utils.h"
@@ -31,32 +29,6 @@ lcb_free (void *h)
   free (b);
 }
 
-/* Paths on the virtio-fs share that are mounts on the host (the rootfs
- * and bind-mount sources runvm binds there) are automounts in the guest
- * (virtiofsd's announce_submounts), and a process in a user namespace
- * may not trigger an automount (EACCES): walk into each directory here,
- * as PID 1, before the container's processes look.  */
-static void
-trigger_automounts (const char *rootfs, const struct spec_config *config)
-{
-  size_t i;
-
-  if (rootfs)
-    {
-      _cleanup_close_ int fd = open (rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    }
-  for (i = 0; i < config->mounts_len; i++)
-    {
-      const char *src = config->mounts[i].source;
-      if (src && src[0] == '/')
-        {
-          /* Opening a directory triggers its automount; a file is left as
-           * it is.  */
-          _cleanup_close_ int fd = open (src, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
-        }
-    }
-}
-
 static int
 lcb_create (const struct agent_create_args *args, const struct lc_stdio *stdio, void **ret_handle,
             pid_t *ret_pid, int *ret_console, rv_error_t *err)
@@ -81,7 +53,6 @@ lcb_create (const struct agent_create_args *args, const struct lc_stdio *stdio, 
                : args->container;
   b->cgroup_path = xstrdup (path);
 
-  trigger_automounts (args->rootfs, b->config);
   opts.id = args->container;
   opts.config = b->config;
   opts.bundle = args->bundle ? args->bundle : "/";

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <termios.h>
 #include <time.h>
@@ -37,7 +38,7 @@ strv_add_unique (char ***v, const char *s)
  * --process, then the flags.  */
 static int
 build_process (const char *state_dir, const struct rt_exec_opts *o, char **ret_json, bool *ret_terminal,
-               rv_error_t *err)
+               struct spec_box *ret_size, rv_error_t *err)
 {
   struct spec_process *p = NULL;
   char **a;
@@ -137,6 +138,8 @@ build_process (const char *state_dir, const struct rt_exec_opts *o, char **ret_j
       return rv_error_set (err, EINVAL, "process args cannot be empty");
     }
   *ret_terminal = p->terminal;
+  if (p->has_console_size)
+    *ret_size = p->console_size;
   *ret_json = spec_process_to_json (p, false);
   spec_process_free (p);
   return 0;
@@ -241,6 +244,9 @@ session_attach (struct session *s, rv_error_t *err)
   ev.data.ptr = &s->wait_w;
   if (epoll_ctl (s->epfd, EPOLL_CTL_ADD, agent_conn_fd (s->waitc), &ev) < 0)
     return rv_error_make (err, errno, "epoll_ctl");
+  /* A size set before we listened for SIGWINCH.  */
+  if (s->terminal && s->tty_fd >= 0)
+    (void) raise (SIGWINCH);
   return 0;
 }
 
@@ -332,6 +338,7 @@ rt_exec (const struct rt_global *g, const struct rt_exec_opts *o, int *ret_statu
   struct state_record *r = NULL;
   bool console = o->console_socket && *o->console_socket;
   struct rt_io_plan plan = { 0 };
+  struct spec_box size = { 0 };
   enum state_status st;
   int ret, status;
   pid_t child;
@@ -355,7 +362,7 @@ rt_exec (const struct rt_global *g, const struct rt_exec_opts *o, int *ret_statu
   if (ret == 0)
     {
       dir = state_dir (g->root, o->id);
-      ret = build_process (dir, o, &process, &s.terminal, err);
+      ret = build_process (dir, o, &process, &s.terminal, &size, err);
     }
   if (ret == 0 && s.terminal && o->detach && !console)
     ret = rv_error_set (err, EINVAL,
@@ -371,7 +378,7 @@ rt_exec (const struct rt_global *g, const struct rt_exec_opts *o, int *ret_statu
     {
       _cleanup_close_ int master = -1;
       _cleanup_free_ char *name = NULL;
-      ret = rt_pty_open (0, 0, &master, &s.pty_slave, &name, err);
+      ret = rt_pty_open (size.height, size.width, &master, &s.pty_slave, &name, err);
       if (ret == 0)
         ret = rt_send_fd (o->console_socket, master, name, err);
       s.tty_fd = s.pty_slave;
@@ -431,6 +438,10 @@ rt_exec (const struct rt_global *g, const struct rt_exec_opts *o, int *ret_statu
       /* Our stderr is the process's: lines of our own go to --log only.  */
       if (g->log == NULL)
         rv_log_setup (-1, g->log_format, RV_LOG_PANIC);
+      /* The pty is our controlling terminal, so that the engine resizing
+       * its master raises SIGWINCH here.  */
+      if (s.pty_slave >= 0 && setsid () >= 0)
+        (void) ioctl (s.pty_slave, TIOCSCTTY, 0);
       if (session_attach (&s, &child_err) < 0)
         {
           rv_log (RV_LOG_ERROR, "exec %s: %s", exec_id, child_err->msg);

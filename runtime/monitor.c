@@ -744,6 +744,9 @@ rt_monitor_main (const struct rt_monitor_args *a)
     }
   (void) close (a->sync_fd);
   rv_debug ("container %s: created, %s", a->id, vm_describe (m.vm));
+  /* A size the engine set on the pty before we listened for SIGWINCH.  */
+  if (m.terminal && m.tty_fd >= 0)
+    (void) raise (SIGWINCH);
 
   loop (&m);
   record_exit (&m);

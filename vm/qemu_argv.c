@@ -251,8 +251,12 @@ qemu_guest_cmdline (uint32_t agent_port, bool debug, uint32_t tsc_khz, char *con
    * debugging.  Panics still print (KERN_EMERG).  */
   if (!debug)
     strv_append (&w, "quiet");
-  /* A panic reboots at once, which -no-reboot turns into QEMU exiting.  */
+  /* A panic reboots at once, which -no-reboot turns into QEMU exiting.
+   * microvm has no keyboard controller and no ACPI reset register for the
+   * kernel's usual ways to reboot, so a panic (sysrq c, an oops) would
+   * hang the guest with QEMU running: a triple fault resets any x86.  */
   strv_append (&w, "panic=-1");
+  strv_append (&w, "reboot=t");
   if (tsc_khz)
     {
       snprintf (buf, sizeof (buf), "tsc_early_khz=%u", tsc_khz);

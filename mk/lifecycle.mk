@@ -29,3 +29,12 @@ check-lifecycle-vm: all oci-build guest
 check-lifecycle: check-lifecycle-host check-lifecycle-vm
 
 check-oci:: check-lifecycle
+
+# Faults (tests/lifecycle/faults.py): SIGKILL of the monitor, of QEMU, of
+# virtiofsd, a guest kernel panic, a full state file system.  VMs: with
+# the e2e suites.
+.PHONY: check-faults
+check-faults: all guest
+	python3 tests/lifecycle/faults.py --runvm $(abspath $(B))/bin/runvm
+
+check-e2e:: check-faults

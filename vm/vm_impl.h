@@ -1,0 +1,64 @@
+/* What launchers share: the VM object and the operations every launcher
+ * implements the same way (children, console, waiting, stopping).  Private
+ * to vm/; users see vm/launcher.h.  */
+#pragma once
+
+#include "vm/launcher.h"
+#include "vm/spawn.h"
+
+#define VM_MAX_CHILDREN 4
+
+struct vm
+{
+  const struct vm_launcher_ops *ops;
+  char *id;
+  char *state_dir;
+  struct vm_config *config;
+  char *ready_marker;
+  bool bare;
+  vm_console_line_fn on_line;
+  void *on_line_data;
+  int tap_fd;
+  char *net_mac;
+
+  struct vm_console console;
+  bool console_open;
+  struct vm_child children[VM_MAX_CHILDREN];
+  size_t nchildren;
+  int main_child; /* index of the VMM (or the host agent), -1 before start */
+
+  struct agent_transport transport;
+  bool transport_set;
+  struct agent_conn *agent; /* the connection wait_ready made, until taken */
+  char *description;
+  void *priv; /* the launcher's own */
+};
+
+/* Opens <state>/console.log with the configured cap.  */
+int vm_impl_console_open (struct vm *vm, rv_error_t *err);
+
+/* Spawns a child and records it; MAIN marks the VMM.  */
+int vm_impl_spawn (struct vm *vm, const char *name, const struct vm_spawn_opts *opts, bool main,
+                   rv_error_t *err);
+
+/* "<state>/<name>" as a new string.  */
+char *vm_impl_state_path (const struct vm *vm, const char *name);
+
+/* A listening Unix socket at PATH (an old file there is removed), for a
+ * helper to inherit: the VMM can connect before the helper runs.  */
+int vm_impl_listen_unix (const char *path, int *ret_fd, rv_error_t *err);
+
+/* The common implementations; launchers put them in their table.  */
+int vm_impl_wait_ready (struct vm *vm, int timeout_ms, rv_error_t *err);
+int vm_impl_stop (struct vm *vm, int timeout_ms, rv_error_t *err);
+void vm_impl_kill (struct vm *vm);
+int vm_impl_transport (struct vm *vm, struct agent_transport *ret, rv_error_t *err);
+size_t vm_impl_pids (struct vm *vm, pid_t *ret, size_t max);
+size_t vm_impl_watches (struct vm *vm, struct vm_watch *ret, size_t max);
+int vm_impl_handle (struct vm *vm, int fd, enum vm_event *ret, rv_error_t *err);
+
+/* One attempt to reach the agent's port at T, bounded by TIMEOUT_MS: 1 and
+ * the connected socket in *RET_FD when something accepted, 0 when it was
+ * refused (not up yet), negative on an error worth giving up for.  The
+ * protocol handshake is the caller's.  */
+int vm_impl_probe_agent (const struct agent_transport *t, int timeout_ms, int *ret_fd, rv_error_t *err);

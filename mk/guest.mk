@@ -72,7 +72,7 @@ VM_TEST_BINS := $(B)/tests/vm/vmboot
 
 # Both kernels are booted: the first run builds the minimal one (about ten
 # minutes on two cores), later runs find it built.
-check-vm: all guest-test $(VM_TEST_BINS) $(GUEST_DIR)/vmlinuz-cloud $(GUEST_DIR)/vmlinuz-min
+check-vm: all guest guest-kernel guest-test $(VM_TEST_BINS)
 	RUNVM_BUILDDIR=$(abspath $(B)) GUEST_DIR=$(abspath $(GUEST_DIR)) tests/vm/run
 
 check-e2e:: check-vm

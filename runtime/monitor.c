@@ -378,12 +378,12 @@ create_container (struct monitor *m, rv_error_t *err)
   struct agent_create_args args = { 0 };
   struct agent_process_args wargs = { 0 };
   struct rt_io_plan plan;
-  int fd, r;
+  int r;
 
-  fd = vm_take_agent_fd (m->vm);
-  r = agent_connect_fd (fd, CALL_TIMEOUT_MS, &m->ctl, err);
-  if (r < 0)
-    return rv_error_wrap (err, "talk to the guest agent");
+  m->ctl = vm_take_agent (m->vm);
+  if (m->ctl == NULL)
+    return rv_error_set (err, ENOTCONN, "the VM has no agent connection");
+  agent_conn_set_timeout (m->ctl, CALL_TIMEOUT_MS);
   r = configure_guest_network (m, err);
   if (r < 0)
     return r;

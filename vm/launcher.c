@@ -51,7 +51,6 @@ vm_prepare (const struct vm_params *p, struct vm **ret, rv_error_t *err)
   vm->tap_fd = -1;
   vm->net_mac = xstrdup (p->net_mac);
   vm->main_child = -1;
-  vm->agent_fd = -1;
   if (p->tap_fd >= 0)
     {
       vm->tap_fd = fcntl (p->tap_fd, F_DUPFD_CLOEXEC, 3);
@@ -168,8 +167,7 @@ vm_free (struct vm *vm)
   if (vm->ops && vm->ops->destroy)
     vm->ops->destroy (vm);
   vm_console_close (&vm->console);
-  if (vm->agent_fd >= 0)
-    (void) close (vm->agent_fd);
+  agent_conn_free (vm->agent);
   if (vm->tap_fd >= 0)
     (void) close (vm->tap_fd);
   for (i = 0; i < vm->n_nics; i++)
@@ -188,10 +186,10 @@ vm_free (struct vm *vm)
   free (vm);
 }
 
-int
-vm_take_agent_fd (struct vm *vm)
+struct agent_conn *
+vm_take_agent (struct vm *vm)
 {
-  return TAKE_FD (vm->agent_fd);
+  return TAKE_PTR (vm->agent);
 }
 
 const char *
@@ -388,8 +386,9 @@ main_child (struct vm *vm)
   return vm->main_child >= 0 ? &vm->children[vm->main_child] : NULL;
 }
 
-/* Reaps whatever has exited.  Returns the first child found dead that was
- * not known dead before, or NULL.  */
+/* Reaps whatever has exited.  Returns a child found dead that was not
+ * known dead before, or NULL: the VMM when it is among them (helpers end
+ * because the VMM did, so it is the one to name), else the first.  */
 static struct vm_child *
 reap_children (struct vm *vm)
 {
@@ -409,7 +408,7 @@ reap_children (struct vm *vm)
           if (c->pidfd >= 0)
             (void) close (c->pidfd);
           c->pidfd = -1;
-          if (first == NULL)
+          if (first == NULL || (int) i == vm->main_child)
             first = c;
         }
     }
@@ -465,6 +464,8 @@ fail_with_console (struct vm *vm, int status, const char *what, rv_error_t *err)
   return rv_error_set (err, status, "%s; the console (`%s`) is empty", what, log);
 }
 
+static bool wait_child (struct vm *vm, struct vm_child *child, int timeout_ms);
+
 int
 vm_impl_wait_ready (struct vm *vm, int timeout_ms, rv_error_t *err)
 {
@@ -480,6 +481,10 @@ vm_impl_wait_ready (struct vm *vm, int timeout_ms, rv_error_t *err)
 
       poll_once (vm, 0);
       dead = reap_children (vm);
+      if (dead && dead != main_child (vm) && wait_child (vm, main_child (vm), 500))
+        /* A helper ends when the VMM closes its socket, which it does on
+         * its way out: then the VMM is the one to name.  */
+        dead = main_child (vm);
       if (dead)
         {
           _cleanup_free_ char *how = vm_child_describe (dead);
@@ -509,12 +514,25 @@ vm_impl_wait_ready (struct vm *vm, int timeout_ms, rv_error_t *err)
             }
           if (r > 0)
             {
-              vm->agent_fd = fd;
+              /* Something accepted on the agent's port: the agent, unless
+               * the version handshake says otherwise.  */
+              now = vm_now_ms ();
+              r = agent_connect_fd (fd, (int) (deadline - now > 1000 ? deadline - now : 1000), &vm->agent,
+                                    err);
+              if (r < 0)
+                {
+                  kill_and_drain (vm);
+                  return rv_error_wrap (err, "handshake with the guest agent");
+                }
               return 0;
             }
+          /* A refused probe costs the guest a reset packet; a late one
+           * costs the user the wait.  Every 25 ms at most keeps the cost
+           * small (about 40 probes in a one-second boot) and the delay
+           * under half a probe period on average.  */
           now = vm_now_ms ();
           next_probe = now + delay;
-          delay = delay * 2 > 100 ? 100 : delay * 2;
+          delay = delay * 2 > 25 ? 25 : delay * 2;
         }
 
       if (now >= deadline)

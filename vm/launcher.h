@@ -15,10 +15,10 @@
  *   vm_start       spawns the children (each dies with the monitor: see
  *                  vm/spawn.h) and returns at once.
  *   vm_wait_ready  pumps the console and watches the children until the
- *                  agent answers on the transport, the VM dies (error
- *                  quoting the console's last lines), or the time is up
- *                  (likewise).  Then the connected agent socket can be taken
- *                  with vm_take_agent_fd.
+ *                  agent answers on the transport (the protocol handshake
+ *                  done), the VM dies (error quoting the console's last
+ *                  lines), or the time is up (likewise).  Then the agent
+ *                  connection can be taken with vm_take_agent.
  *   ...            the monitor polls vm_watches(): when one is readable it
  *                  calls vm_handle, which pumps the console or reaps a
  *                  child, and tells when the VM has gone.
@@ -51,6 +51,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "agent-client/agent.h"
 #include "agent-client/transport.h"
 #include "common/error.h"
 #include "vm/config.h"
@@ -142,9 +143,9 @@ int vm_handle (struct vm *vm, int fd, enum vm_event *ret, rv_error_t *err);
 /* Kills what is left and frees everything.  Accepts NULL.  */
 void vm_free (struct vm *vm);
 
-/* The socket wait_ready connected to the agent (-1 when the ready marker
- * was used, or already taken).  The caller owns it.  */
-int vm_take_agent_fd (struct vm *vm);
+/* The agent connection wait_ready made (NULL when the ready marker was
+ * used, or already taken).  The caller owns it (agent_conn_free).  */
+struct agent_conn *vm_take_agent (struct vm *vm);
 
 /* The launcher's name, and a one-line description of what was started
  * ("qemu tcg 1 vCPU 256 MiB, kernel ..., hybrid vsock"), for logs.  */

@@ -1,5 +1,6 @@
-/* libnl-3 helpers private to vm/net*.c: scope-bound cleanup of libnl
- * objects and libnl error codes turned into rv_error_t.  */
+/* libnl-3 helpers for vm/net*.c and the agent's network call
+ * (cmd/runvm-agent/netcfg.c): scope-bound cleanup of libnl objects and
+ * libnl error codes turned into rv_error_t.  */
 #pragma once
 
 #include <netlink/cache.h>
@@ -52,12 +53,27 @@ net_nl_cls_putp (struct rtnl_cls **c)
     rtnl_cls_put (*c);
 }
 
-#define _cleanup_nl_sock_  __attribute__ ((cleanup (net_nl_sock_freep)))
-#define _cleanup_nl_cache_ __attribute__ ((cleanup (net_nl_cache_freep)))
-#define _cleanup_nl_link_  __attribute__ ((cleanup (net_nl_link_putp)))
-#define _cleanup_nl_addr_  __attribute__ ((cleanup (net_nl_addr_putp)))
-#define _cleanup_nl_qdisc_ __attribute__ ((cleanup (net_nl_qdisc_putp)))
-#define _cleanup_nl_cls_   __attribute__ ((cleanup (net_nl_cls_putp)))
+static inline void
+net_nl_rtnl_addr_putp (struct rtnl_addr **a)
+{
+  if (*a)
+    rtnl_addr_put (*a);
+}
+static inline void
+net_nl_route_putp (struct rtnl_route **r)
+{
+  if (*r)
+    rtnl_route_put (*r);
+}
+
+#define _cleanup_nl_sock_   __attribute__ ((cleanup (net_nl_sock_freep)))
+#define _cleanup_nl_cache_  __attribute__ ((cleanup (net_nl_cache_freep)))
+#define _cleanup_nl_link_   __attribute__ ((cleanup (net_nl_link_putp)))
+#define _cleanup_nl_addr_   __attribute__ ((cleanup (net_nl_addr_putp)))
+#define _cleanup_nl_qdisc_  __attribute__ ((cleanup (net_nl_qdisc_putp)))
+#define _cleanup_nl_cls_    __attribute__ ((cleanup (net_nl_cls_putp)))
+#define _cleanup_rtnl_addr_ __attribute__ ((cleanup (net_nl_rtnl_addr_putp)))
+#define _cleanup_nl_route_  __attribute__ ((cleanup (net_nl_route_putp)))
 
 /* The errno value closest to the libnl error NLERR (negative or not).  */
 int net_nl_errno (int nlerr);

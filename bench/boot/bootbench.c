@@ -1,24 +1,29 @@
-/* bootbench: times VM boots through the launcher API, split into phases.
+/* bootbench: launch-to-ready time of runvm's VM, next to the floor.
  *
- *   bootbench --config FILE --runs N [--marker TEXT --bare] [--label NAME]
+ *   bootbench --floor CONFIG --runvm CONFIG [--runs N]
  *
- * Each run prepares, starts and waits for a fresh VM, then stops it (the
- * trivial init powers off by itself; an agent is asked to) and checks that
- * nothing is left.  The phases of a run:
+ * Alternates, N times: a floor run (the same kernel booting a trivial
+ * /init, runvm-testinit, on a bare VM: QEMU and the console only, ready
+ * when the init prints its marker) and a runvm run (the full VM: virtiofsd,
+ * runvm-vsockd or kernel vsock, the agent as /init, ready when the agent
+ * has answered the version handshake).  Each VM is then stopped (the
+ * trivial init powers off by itself, the agent is asked to) and checked to
+ * have left no process.
  *
- *   vmm     launch until the guest kernel's clock starts: runvm's own
- *           checks, spawning QEMU and the helpers, QEMU's setup, firmware
- *           and the kernel's decompression
+ * The phases:
+ *   vmm     launch until the guest kernel's clock starts: runvm's checks,
+ *           spawning QEMU and the helpers, QEMU's setup, firmware and the
+ *           kernel's decompression
  *   kernel  the guest's clock from 0 until /init runs
- *   init    /init until ready: the marker printed, or the agent answering
+ *   init    /init until ready (the trivial init: its marker; runvm: the
+ *           agent's setup, module loading, mounts, listening, handshake)
  *
- * The guest reports its CLOCK_BOOTTIME on the console: runvm-testinit at
- * start ("start uptime=") and at the marker; the agent, in debug mode,
- * when it starts ("uptime=" on its first line).  The host times the
- * arrival of those lines and of readiness, so
- *   vmm = (arrival of the init's first line - launch) - its uptime,
- *   kernel = its uptime, init = ready - arrival of that line.
- * Prints one line per run and the medians.  */
+ * The guest's clock comes from the guest: the trivial init prints its
+ * CLOCK_BOOTTIME when it starts; the agent reports its uptime in `info`,
+ * asked right after the handshake (the call's own time is taken off).  The
+ * agent does not say when it started, so a runvm run's kernel phase is the
+ * paired floor run's, the same kernel on the same command line: its init
+ * phase is then the rest of the guest's uptime.  */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -28,30 +33,110 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent-client/agent.h"
 #include "common/utils.h"
 #include "vm/launcher.h"
 #include "vm/spawn.h"
 
+#define MARKER "RUNVM-TESTINIT-READY"
+
 struct run
 {
-  long long launch;
-  long long init_seen; /* host ms when the init's first line arrived, 0 before */
-  double init_uptime;  /* guest seconds at that line */
-  long long ready;
+  long long total, vmm, kernel, init;
+};
+
+struct line_seen
+{
+  long long at;  /* host ms when the init's first line arrived, 0 before */
+  double uptime; /* guest seconds on that line */
 };
 
 static void
 on_line (void *data, const char *source, const char *line, long long now)
 {
-  struct run *r = data;
+  struct line_seen *s = data;
   const char *u;
-  if (r->init_seen || strcmp (source, "guest") != 0)
+  if (s->at || strcmp (source, "guest") != 0 || (u = strstr (line, "uptime=")) == NULL)
     return;
-  u = strstr (line, "uptime=");
-  if (u == NULL)
-    return;
-  r->init_uptime = strtod (u + strlen ("uptime="), NULL);
-  r->init_seen = now;
+  s->uptime = strtod (u + strlen ("uptime="), NULL);
+  s->at = now;
+}
+
+static bool
+nothing_left (struct vm *vm)
+{
+  pid_t pids[8];
+  size_t n = vm_pids (vm, pids, ARRAY_SIZE (pids)), i;
+  for (i = 0; i < n && i < ARRAY_SIZE (pids); i++)
+    if (kill (pids[i], 0) == 0)
+      return false;
+  return true;
+}
+
+static int
+boot (const struct vm_config *config, bool floor, const char *state, long long floor_kernel, struct run *r,
+      rv_error_t *err)
+{
+  struct vm_params p = { .id = "bootbench", .state_dir = state, .config = config, .tap_fd = -1 };
+  struct line_seen seen = { 0 };
+  struct agent_info_result info = { 0 };
+  struct agent_conn *agent = NULL;
+  struct vm *vm = NULL;
+  long long launch, ready, asked;
+  pid_t pids[8];
+  size_t npids;
+  int ret;
+
+  if (floor)
+    {
+      p.ready_marker = MARKER;
+      p.bare = true;
+    }
+  p.on_console_line = on_line;
+  p.on_console_line_data = &seen;
+  launch = vm_now_ms ();
+  ret = vm_prepare (&p, &vm, err);
+  if (ret < 0)
+    return ret;
+  ret = vm_start (vm, err);
+  if (ret == 0)
+    ret = vm_wait_ready (vm, (int) config->boot_timeout_ms, err);
+  ready = vm_now_ms ();
+  npids = vm_pids (vm, pids, ARRAY_SIZE (pids));
+  if (ret == 0 && !floor)
+    {
+      agent = vm_take_agent (vm);
+      asked = vm_now_ms ();
+      ret = agent_info (agent, &info, err);
+      if (ret == 0)
+        {
+          /* The uptime at ready: what info said, less the time since.  */
+          long long uptime = (long long) info.uptime_ms - (vm_now_ms () - ready) + (vm_now_ms () - asked) / 2;
+          r->total = ready - launch;
+          r->vmm = r->total - uptime;
+          r->kernel = floor_kernel;
+          r->init = uptime - floor_kernel;
+          ret = agent_shutdown (agent, err);
+        }
+      agent_result_clear (AGENT_CALL_INFO, &info);
+      agent_conn_free (agent);
+    }
+  else if (ret == 0)
+    {
+      if (seen.at == 0)
+        ret = rv_error_set (err, EINVAL, "the trivial init printed no uptime");
+      r->total = ready - launch;
+      r->kernel = (long long) (seen.uptime * 1000 + 0.5);
+      r->vmm = seen.at - launch - r->kernel;
+      r->init = ready - seen.at;
+    }
+  if (ret == 0)
+    ret = vm_stop (vm, (int) config->stop_timeout_ms, err);
+  if (ret == 0 && !nothing_left (vm))
+    ret = rv_error_set (err, EBUSY, "a process of the VM is left");
+  vm_free (vm);
+  (void) npids;
+  return ret;
 }
 
 static int
@@ -61,102 +146,73 @@ cmp_ll (const void *a, const void *b)
   return x < y ? -1 : x > y;
 }
 
+/* The median of field OFF over N runs.  */
 static long long
-median (long long *v, int n)
+median (const struct run *runs, int n, size_t off)
 {
-  qsort (v, (size_t) n, sizeof (*v), cmp_ll);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static bool
-nothing_left (const pid_t *pids, size_t n)
-{
-  size_t i;
+  long long *v = xcalloc ((size_t) n, sizeof (*v)), m;
+  int i;
   for (i = 0; i < n; i++)
-    if (kill (pids[i], 0) == 0)
-      return false;
-  return true;
+    v[i] = *(const long long *) ((const char *) &runs[i] + off);
+  qsort (v, (size_t) n, sizeof (*v), cmp_ll);
+  m = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  free (v);
+  return m;
 }
 
-static int
-one_run (const struct vm_config *config, const char *marker, bool bare, const char *state, struct run *r,
-         rv_error_t *err)
+static void
+print_run (const char *label, int i, const struct run *r)
 {
-  struct vm_params p = { .id = "bootbench", .state_dir = state, .config = config, .tap_fd = -1 };
-  struct vm *vm = NULL;
-  pid_t pids[8];
-  size_t n;
-  int ret;
+  printf ("%-6s %5d  %7lld  %7lld  %7lld  %7lld\n", label, i, r->total, r->vmm, r->kernel, r->init);
+}
 
-  memset (r, 0, sizeof (*r));
-  p.ready_marker = marker;
-  p.bare = bare;
-  p.on_console_line = on_line;
-  p.on_console_line_data = r;
-  r->launch = vm_now_ms ();
-  ret = vm_prepare (&p, &vm, err);
-  if (ret < 0)
-    return ret;
-  ret = vm_start (vm, err);
-  if (ret == 0)
-    ret = vm_wait_ready (vm, (int) config->boot_timeout_ms, err);
-  r->ready = vm_now_ms ();
-  n = vm_pids (vm, pids, ARRAY_SIZE (pids));
-  if (ret == 0 && marker)
-    ret = vm_stop (vm, (int) config->stop_timeout_ms, err);
-  vm_free (vm);
-  if (ret == 0 && !nothing_left (pids, n < ARRAY_SIZE (pids) ? n : ARRAY_SIZE (pids)))
-    ret = rv_error_set (err, EBUSY, "a process of the VM is left");
-  if (ret == 0 && r->init_seen == 0)
-    ret = rv_error_set (
-        err, EINVAL, "the guest printed no uptime= line; is it runvm-testinit, or the agent in debug mode?");
-  return ret;
+static void
+print_median (const char *label, const struct run *runs, int n)
+{
+  printf ("%-6s %5s  %7lld  %7lld  %7lld  %7lld\n", label, "med",
+          median (runs, n, offsetof (struct run, total)), median (runs, n, offsetof (struct run, vmm)),
+          median (runs, n, offsetof (struct run, kernel)), median (runs, n, offsetof (struct run, init)));
 }
 
 int
 main (int argc, char **argv)
 {
   static const struct option longopts[] = {
-    { "config", required_argument, NULL, 'c' }, { "runs", required_argument, NULL, 'n' },
-    { "marker", required_argument, NULL, 'm' }, { "bare", no_argument, NULL, 'b' },
-    { "label", required_argument, NULL, 'l' },  { NULL, 0, NULL, 0 },
+    { "floor", required_argument, NULL, 'f' },
+    { "runvm", required_argument, NULL, 'r' },
+    { "runs", required_argument, NULL, 'n' },
+    { NULL, 0, NULL, 0 },
   };
-  const char *config_path = NULL, *marker = NULL, *label = "boot";
-  struct vm_config *config = NULL;
+  const char *floor_path = NULL, *runvm_path = NULL;
+  struct vm_config *floor_cfg = NULL, *runvm_cfg = NULL;
   char root[] = "/tmp/runvm-bootbench.XXXXXX";
-  long long *total, *vmm, *kernel, *init;
+  struct run *floor, *runvm;
   rv_error_t err = NULL;
   int runs = 5, opt, i;
-  bool bare = false;
+  long long f, v;
 
   setvbuf (stdout, NULL, _IOLBF, 0);
   while ((opt = getopt_long (argc, argv, "", longopts, NULL)) != -1)
     switch (opt)
       {
-      case 'c':
-        config_path = optarg;
+      case 'f':
+        floor_path = optarg;
+        break;
+      case 'r':
+        runvm_path = optarg;
         break;
       case 'n':
         runs = atoi (optarg);
         break;
-      case 'm':
-        marker = optarg;
-        break;
-      case 'b':
-        bare = true;
-        break;
-      case 'l':
-        label = optarg;
-        break;
       default:
         return 2;
       }
-  if (config_path == NULL || runs < 1)
+  if (floor_path == NULL || runvm_path == NULL || runs < 1)
     {
-      fprintf (stderr, "usage: bootbench --config FILE --runs N [--marker TEXT --bare] [--label NAME]\n");
+      fprintf (stderr, "usage: bootbench --floor CONFIG --runvm CONFIG [--runs N]\n");
       return 2;
     }
-  if (vm_config_load (config_path, &config, &err) < 0)
+  if (vm_config_load (floor_path, &floor_cfg, &err) < 0 || vm_config_load (runvm_path, &runvm_cfg, &err) < 0)
     {
       fprintf (stderr, "bootbench: %s\n", err->msg);
       return 1;
@@ -164,34 +220,40 @@ main (int argc, char **argv)
   if (mkdtemp (root) == NULL)
     return 1;
 
-  total = xcalloc ((size_t) runs, sizeof (long long));
-  vmm = xcalloc ((size_t) runs, sizeof (long long));
-  kernel = xcalloc ((size_t) runs, sizeof (long long));
-  init = xcalloc ((size_t) runs, sizeof (long long));
+  floor = xcalloc ((size_t) runs, sizeof (*floor));
+  runvm = xcalloc ((size_t) runs, sizeof (*runvm));
+  printf ("%-6s %5s  %7s  %7s  %7s  %7s   (ms)\n", "", "run", "total", "vmm", "kernel", "init");
   for (i = 0; i < runs; i++)
     {
-      _cleanup_free_ char *state = xasprintf ("%s/%d", root, i);
-      _cleanup_free_ char *cmd = NULL;
-      struct run r;
+      _cleanup_free_ char *s1 = xasprintf ("%s/floor%d", root, i), *s2 = xasprintf ("%s/runvm%d", root, i);
+      _cleanup_free_ char *cmd = xasprintf ("rm -rf '%s' '%s'", s1, s2);
 
-      (void) mkdir (state, 0700);
-      if (one_run (config, marker, bare, state, &r, &err) < 0)
+      (void) mkdir (s1, 0700);
+      (void) mkdir (s2, 0700);
+      if (boot (floor_cfg, true, s1, 0, &floor[i], &err) < 0)
         {
-          fprintf (stderr, "bootbench: %s: run %d: %s\n", label, i + 1, err->msg);
+          fprintf (stderr, "bootbench: floor run %d: %s\n", i + 1, err->msg);
           return 1;
         }
-      total[i] = r.ready - r.launch;
-      kernel[i] = (long long) (r.init_uptime * 1000 + 0.5);
-      vmm[i] = r.init_seen - r.launch - kernel[i];
-      init[i] = r.ready - r.init_seen;
-      printf ("%-8s run %2d: total %5lld ms = vmm %5lld + kernel %5lld + init %5lld\n", label, i + 1,
-              total[i], vmm[i], kernel[i], init[i]);
-      cmd = xasprintf ("rm -rf '%s'", state);
+      print_run ("floor", i + 1, &floor[i]);
+      if (boot (runvm_cfg, false, s2, floor[i].kernel, &runvm[i], &err) < 0)
+        {
+          fprintf (stderr, "bootbench: runvm run %d: %s\n", i + 1, err->msg);
+          return 1;
+        }
+      print_run ("runvm", i + 1, &runvm[i]);
       (void) !system (cmd);
     }
-  printf ("%-8s median: total %5lld ms = vmm %5lld + kernel %5lld + init %5lld  (%d runs)\n", label,
-          median (total, runs), median (vmm, runs), median (kernel, runs), median (init, runs), runs);
+  print_median ("floor", floor, runs);
+  print_median ("runvm", runvm, runs);
+  f = median (floor, runs, offsetof (struct run, total));
+  v = median (runs > 0 ? runvm : runvm, runs, offsetof (struct run, total));
+  printf ("runvm / floor: %.2f (runvm adds %lld ms, %.0f%%)\n", (double) v / (double) f, v - f,
+          100.0 * (double) (v - f) / (double) f);
   (void) rmdir (root);
-  vm_config_free (config);
+  free (floor);
+  free (runvm);
+  vm_config_free (floor_cfg);
+  vm_config_free (runvm_cfg);
   return 0;
 }

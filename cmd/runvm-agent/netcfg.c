@@ -13,89 +13,13 @@
 
 #include "cmd/runvm-agent/agent.h"
 #include "common/utils.h"
-
-static int
-nl_errno (int nlerr)
-{
-  switch (nlerr < 0 ? -nlerr : nlerr)
-    {
-    case NLE_EXIST:
-      return EEXIST;
-    case NLE_NODEV:
-      return ENODEV;
-    case NLE_PERM:
-      return EPERM;
-    case NLE_INVAL:
-      return EINVAL;
-    case NLE_NOADDR:
-      return EADDRNOTAVAIL;
-    case NLE_OBJ_NOTFOUND:
-      return ENOENT;
-    case NLE_BUSY:
-      return EBUSY;
-    case NLE_RANGE:
-      return ERANGE;
-    case NLE_NOMEM:
-      return ENOMEM;
-    case NLE_AF_NOSUPPORT:
-      return EAFNOSUPPORT;
-    case NLE_OPNOTSUPP:
-      return EOPNOTSUPP;
-    case NLE_AGAIN:
-      return EAGAIN;
-    default:
-      return EIO;
-    }
-}
+#include "vm/net_nl.h"
 
 static int
 nl_fail (rv_error_t *err, int nlerr, const char *what, const char *name)
 {
-  return rv_error_set (err, nl_errno (nlerr), "%s `%s`: %s", what, name, nl_geterror (nlerr));
+  return net_nl_error (err, nlerr, "%s `%s`", what, name);
 }
-
-static void
-cleanup_nl_sockp (struct nl_sock **s)
-{
-  if (*s)
-    nl_socket_free (*s);
-}
-static void
-cleanup_nl_cachep (struct nl_cache **c)
-{
-  if (*c)
-    nl_cache_free (*c);
-}
-static void
-cleanup_linkp (struct rtnl_link **l)
-{
-  if (*l)
-    rtnl_link_put (*l);
-}
-static void
-cleanup_nl_addrp (struct nl_addr **a)
-{
-  if (*a)
-    nl_addr_put (*a);
-}
-static void
-cleanup_rtnl_addrp (struct rtnl_addr **a)
-{
-  if (*a)
-    rtnl_addr_put (*a);
-}
-static void
-cleanup_routep (struct rtnl_route **r)
-{
-  if (*r)
-    rtnl_route_put (*r);
-}
-#define _cleanup_nl_sock_   __attribute__ ((cleanup (cleanup_nl_sockp)))
-#define _cleanup_nl_cache_  __attribute__ ((cleanup (cleanup_nl_cachep)))
-#define _cleanup_link_      __attribute__ ((cleanup (cleanup_linkp)))
-#define _cleanup_nl_addr_   __attribute__ ((cleanup (cleanup_nl_addrp)))
-#define _cleanup_rtnl_addr_ __attribute__ ((cleanup (cleanup_rtnl_addrp)))
-#define _cleanup_route_     __attribute__ ((cleanup (cleanup_routep)))
 
 static int
 open_rtnl (struct nl_sock **ret, rv_error_t *err)
@@ -129,7 +53,7 @@ parse_mac (const char *s, struct nl_addr **ret, rv_error_t *err)
 static int
 set_flags (struct nl_sock *sk, struct rtnl_link *link, bool up, const char *name, rv_error_t *err)
 {
-  _cleanup_link_ struct rtnl_link *change = rtnl_link_alloc ();
+  _cleanup_nl_link_ struct rtnl_link *change = rtnl_link_alloc ();
   int r;
 
   if (up)
@@ -146,7 +70,7 @@ int
 netcfg_loopback_up (rv_error_t *err)
 {
   _cleanup_nl_sock_ struct nl_sock *sk = NULL;
-  _cleanup_link_ struct rtnl_link *lo = NULL;
+  _cleanup_nl_link_ struct rtnl_link *lo = NULL;
   int r;
 
   r = open_rtnl (&sk, err);
@@ -215,14 +139,15 @@ add_address (struct nl_sock *sk, int ifindex, const char *ifname, const char *ci
     rtnl_addr_set_flags (addr, IFA_F_NODAD);
   r = rtnl_addr_add (sk, addr, NLM_F_REPLACE);
   if (r < 0)
-    return rv_error_set (err, nl_errno (r), "add address `%s` to `%s`: %s", cidr, ifname, nl_geterror (r));
+    return rv_error_set (err, net_nl_errno (r), "add address `%s` to `%s`: %s", cidr, ifname,
+                         nl_geterror (r));
   return 0;
 }
 
 static int
 configure_interface (struct nl_sock *sk, const struct agent_interface *itf, rv_error_t *err)
 {
-  _cleanup_link_ struct rtnl_link *link = NULL, *change = NULL;
+  _cleanup_nl_link_ struct rtnl_link *link = NULL, *change = NULL;
   _cleanup_nl_addr_ struct nl_addr *mac = NULL;
   _cleanup_free_ char *name = NULL;
   bool changes = false;
@@ -294,7 +219,7 @@ configure_interface (struct nl_sock *sk, const struct agent_interface *itf, rv_e
 static int
 add_route (struct nl_sock *sk, const struct agent_route *rt, rv_error_t *err)
 {
-  _cleanup_route_ struct rtnl_route *route = rtnl_route_alloc ();
+  _cleanup_nl_route_ struct rtnl_route *route = rtnl_route_alloc ();
   _cleanup_nl_addr_ struct nl_addr *dst = NULL, *gw = NULL;
   struct rtnl_nexthop *nh;
   const char *dest = rt->dest;
@@ -340,7 +265,7 @@ add_route (struct nl_sock *sk, const struct agent_route *rt, rv_error_t *err)
 
   r = rtnl_route_add (sk, route, NLM_F_REPLACE | NLM_F_CREATE);
   if (r < 0)
-    return rv_error_set (err, nl_errno (r), "add route `%s`%s%s: %s", rt->dest, gw ? " via " : "",
+    return rv_error_set (err, net_nl_errno (r), "add route `%s`%s%s: %s", rt->dest, gw ? " via " : "",
                          gw ? rt->gateway : "", nl_geterror (r));
   return 0;
 }

@@ -1,6 +1,7 @@
-/* The launcher machinery without a VM: the host launcher with fake agents
- * (Python scripts), and the qemu launcher's failure paths with a fake
- * QEMU.  Real VMs are booted by tests/vm/run.  */
+/* The launcher machinery without a VM: the host launcher with the real
+ * agent (build/bin/runvm-agent) and with fake ones (Python scripts) that
+ * fail in the ways a guest can, and the qemu launcher's failure paths with
+ * a fake QEMU.  Real VMs are booted by tests/vm/run.  */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <poll.h>
@@ -33,11 +34,11 @@ static const char fake_agent[] = "#!/usr/bin/python3\n"
                                  "s = socket.socket(socket.AF_UNIX)\n"
                                  "s.bind(path)\n"
                                  "s.listen(4)\n"
+                                 "conns = []\n"
                                  "while True:\n"
                                  "    c, _ = s.accept()\n"
-                                 "    if c.recv(64) == b'shutdown\\n' and mode != 'stubborn':\n"
-                                 "        print('powering off', flush=True)\n"
-                                 "        sys.exit(0)\n";
+                                 "    conns.append(c)\n"
+                                 "    c.send(b'not the agent protocol\\n')\n";
 
 static char *
 write_script (const char *name, const char *text)
@@ -64,15 +65,24 @@ teardown (void)
 
 TestSuite (launcher, .init = setup, .fini = teardown, .timeout = 30);
 
+/* MODE "real" runs runvm-agent; the others the fake.  */
 static struct vm *
 prepare_host (const char *mode)
 {
-  _cleanup_free_ char *agent = write_script ("agent", fake_agent);
+  _cleanup_free_ char *agent = NULL;
   struct vm_config *c = vm_config_new ();
   struct vm_params p = { .id = "c1", .state_dir = dir, .tap_fd = -1 };
   struct vm *vm = NULL;
   rv_error_t err = NULL;
 
+  if (strcmp (mode, "real") == 0)
+    {
+      const char *b = getenv ("RUNVM_BUILDDIR");
+      cr_assert_not_null (b, "RUNVM_BUILDDIR is not set");
+      agent = xasprintf ("%s/bin/runvm-agent", b);
+    }
+  else
+    agent = write_script ("agent", fake_agent);
   setenv ("FAKE_AGENT_MODE", mode, 1);
   free (c->launcher);
   c->launcher = xstrdup ("host");
@@ -92,12 +102,13 @@ alive (pid_t pid)
 
 Test (launcher, host_ready_then_clean_stop)
 {
-  struct vm *vm = prepare_host ("serve");
+  struct vm *vm = prepare_host ("real");
   struct agent_transport t;
+  struct agent_info_result info = { 0 };
+  struct agent_conn *conn;
   rv_error_t err = NULL;
-  _cleanup_free_ char *sock = xasprintf ("%s/agent.sock", dir), *log = NULL, *logpath = NULL;
+  _cleanup_free_ char *sock = xasprintf ("%s/agent.sock", dir);
   pid_t pids[4];
-  int fd;
 
   cr_assert_eq (vm_start (vm, &err), 0);
   cr_assert_eq (vm_pids (vm, pids, 4), 1);
@@ -106,19 +117,18 @@ Test (launcher, host_ready_then_clean_stop)
   cr_assert_str_eq (t.path, sock);
 
   cr_assert_eq (vm_wait_ready (vm, 10000, &err), 0, "%s", err ? err->msg : "");
-  fd = vm_take_agent_fd (vm);
-  cr_assert_geq (fd, 0);
-  cr_assert_eq (vm_take_agent_fd (vm), -1, "taken once");
-  cr_assert_eq (write_all (fd, "shutdown\n", 9), 0);
-  close (fd);
+  conn = vm_take_agent (vm);
+  cr_assert_not_null (conn);
+  cr_assert_null (vm_take_agent (vm), "taken once");
+  cr_assert_eq (agent_info (conn, &info, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_not (info.pid1, "a host agent is not PID 1");
+  agent_result_clear (AGENT_CALL_INFO, &info);
+  cr_assert_eq (agent_shutdown (conn, &err), 0, "%s", err ? err->msg : "");
+  agent_conn_free (conn);
   cr_assert_eq (vm_stop (vm, 5000, &err), 0, "%s", err ? err->msg : "");
   cr_assert_not (alive (pids[0]));
   cr_assert_eq (vm_pids (vm, pids, 4), 0);
   vm_free (vm);
-
-  logpath = xasprintf ("%s/console.log", dir);
-  cr_assert_eq (read_file (logpath, 0, &log, NULL, &err), 0);
-  cr_assert_str_eq (log, "fake agent starting\npowering off\n");
 }
 
 Test (launcher, agent_exiting_early_is_reported_with_its_output)
@@ -165,17 +175,14 @@ Test (launcher, agent_never_answering_times_out_and_is_killed)
 
 Test (launcher, stop_of_a_guest_that_does_not_power_off)
 {
-  struct vm *vm = prepare_host ("stubborn");
+  struct vm *vm = prepare_host ("real");
   _cleanup_error_ rv_error_t err = NULL;
   pid_t pid;
-  int fd;
 
+  /* Nobody asks the agent to shut down: stop waits, then ends it.  */
   cr_assert_eq (vm_start (vm, &err), 0);
   cr_assert_eq (vm_pids (vm, &pid, 1), 1);
   cr_assert_eq (vm_wait_ready (vm, 10000, &err), 0);
-  fd = vm_take_agent_fd (vm);
-  cr_assert_eq (write_all (fd, "shutdown\n", 9), 0);
-  close (fd);
   cr_assert_lt (vm_stop (vm, 300, &err), 0);
   cr_assert_eq (err->status, ETIMEDOUT);
   cr_assert_str_eq (err->msg, "the guest did not power off within 300 ms; runvm-agent was stopped");
@@ -183,9 +190,24 @@ Test (launcher, stop_of_a_guest_that_does_not_power_off)
   vm_free (vm);
 }
 
-Test (launcher, watches_report_the_vmm_exit)
+Test (launcher, something_else_on_the_port_fails_the_handshake)
 {
   struct vm *vm = prepare_host ("serve");
+  _cleanup_error_ rv_error_t err = NULL;
+  pid_t pid;
+
+  /* The fake accepts connections but speaks no protocol.  */
+  cr_assert_eq (vm_start (vm, &err), 0);
+  cr_assert_eq (vm_pids (vm, &pid, 1), 1);
+  cr_assert_lt (vm_wait_ready (vm, 3000, &err), 0);
+  cr_assert (str_has_prefix (err->msg, "handshake with the guest agent: "), "%s", err->msg);
+  cr_assert_not (alive (pid), "killed on failure");
+  vm_free (vm);
+}
+
+Test (launcher, watches_report_the_vmm_exit)
+{
+  struct vm *vm = prepare_host ("real");
   rv_error_t err = NULL;
   struct vm_watch w[8];
   enum vm_event ev = VM_EVENT_NONE;

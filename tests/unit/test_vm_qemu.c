@@ -173,6 +173,7 @@ Test (qemu_cmdline, tcg_guest_contract)
   cr_assert (strv_contains (w, "reboot=t"));
   cr_assert (strv_contains (w, "tsc_early_khz=2445430"));
   cr_assert (strv_contains (w, "quiet"));
+  cr_assert (strv_contains (w, "cryptomgr.notests"));
   cr_assert_not (strv_contains (w, "runvm.debug=1"));
   cr_assert_str_eq (w[strv_len (w) - 1], "loglevel=3");
 }

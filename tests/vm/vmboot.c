@@ -3,11 +3,16 @@
  *
  *   vmboot --state DIR [--config FILE] [--marker TEXT] [--bare]
  *          [--timeout MS] [--stop-timeout MS] [--kill] [--exec CMD]
+ *          [--run-config FILE]
  *
  * Prepares, starts and waits for readiness (the marker on the console, or
- * the agent answering), prints "ready <ms>", then waits for the guest to
- * power off by itself (vm_stop) or, with --kill, kills it.  --exec runs
- * the shell command CMD first, with the VM's processes in $VM_PIDS
+ * the agent answering), prints "ready <ms>".  With an agent it prints what
+ * the guest is (`info`); with --run-config it then runs a container from
+ * that config.json on the rootfs DIR/shared/rootfs (prepared by the
+ * caller, as the monitor would bind-mount it), printing its standard
+ * output and exit code; then asks the agent to shut down.  Then it waits
+ * for the guest to power off (vm_stop) or, with --kill, kills it.  --exec
+ * runs the shell command CMD first, with the VM's processes in $VM_PIDS
  * (bench/mem measures them so), and implies --kill.  Every error is
  * printed as "error: <message>" and exits 1.  Before exiting it checks
  * that none of the VM's processes is left and says so.  */
@@ -55,6 +60,54 @@ check_gone (const pid_t *pids, size_t n)
   return left ? 1 : 0;
 }
 
+/* Runs container c1 from the config.json at CONFIG_PATH and prints its
+ * standard output line by line and its exit code.  */
+static int
+run_container (struct vm *vm, struct agent_conn *c, const char *config_path)
+{
+  struct agent_create_args args = { .container = (char *) "c1",
+                                    .rootfs = (char *) "/run/runvm/shared/rootfs",
+                                    .bundle = (char *) "/run/runvm/shared",
+                                    .stdio = { false, true, false },
+                                    .no_runtime_hooks = true };
+  _cleanup_free_ char *config = NULL, *out = NULL;
+  struct agent_exit_result ex = { 0 };
+  struct agent_transport t;
+  _cleanup_close_ int o = -1;
+  rv_error_t err = NULL;
+  char *line, *save = NULL;
+
+  if (read_file (config_path, 1 << 20, &config, NULL, &err) < 0 || vm_transport (vm, &t, &err) < 0)
+    return -fail (&err);
+  args.config = config;
+  if (agent_create (c, &args, NULL, &err) < 0
+      || agent_attach (&t, 30000, "c1", NULL, AGENT_STREAM_STDOUT, &o, &err) < 0
+      || agent_start (c, "c1", &err) < 0 || read_fd (o, 1 << 20, &out, NULL, &err) < 0
+      || agent_wait (c, "c1", NULL, 60000, &ex, &err) < 0 || agent_destroy (c, "c1", &err) < 0)
+    return -fail (&err);
+  for (line = strtok_r (out, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    printf ("container stdout: %s\n", line);
+  printf ("container exit: %d\n", ex.exit_code);
+  return 0;
+}
+
+static int
+talk (struct vm *vm, struct agent_conn *c, const char *run_config)
+{
+  struct agent_info_result info = { 0 };
+  rv_error_t err = NULL;
+
+  if (agent_info (c, &info, &err) < 0)
+    return -fail (&err);
+  printf ("guest: kernel %s, %u CPU, %llu MiB, pid1 %s, uptime %llu ms\n", info.kernel, info.cpus,
+          (unsigned long long) (info.mem_total >> 20), info.pid1 ? "yes" : "no",
+          (unsigned long long) info.uptime_ms);
+  agent_result_clear (AGENT_CALL_INFO, &info);
+  if (run_config)
+    return run_container (vm, c, run_config);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -67,11 +120,13 @@ main (int argc, char **argv)
     { "stop-timeout", required_argument, NULL, 'T' },
     { "kill", no_argument, NULL, 'k' },
     { "exec", required_argument, NULL, 'e' },
+    { "run-config", required_argument, NULL, 'r' },
     { NULL, 0, NULL, 0 },
   };
   struct vm_params params = { .tap_fd = -1 };
   struct vm_config *config = NULL;
-  const char *config_path = NULL, *exec_cmd = NULL;
+  const char *config_path = NULL, *exec_cmd = NULL, *run_config = NULL;
+  struct agent_conn *agent = NULL;
   struct vm *vm = NULL;
   rv_error_t err = NULL;
   int timeout = -1, stop_timeout = 10000, opt, rc;
@@ -108,6 +163,9 @@ main (int argc, char **argv)
       case 'e':
         exec_cmd = optarg;
         do_kill = true;
+        break;
+      case 'r':
+        run_config = optarg;
         break;
       default:
         return 2;
@@ -153,6 +211,9 @@ main (int argc, char **argv)
   printf ("ready %lld ms\n", vm_now_ms () - start);
 
   rc = 0;
+  agent = vm_take_agent (vm);
+  if (agent && talk (vm, agent, run_config) < 0)
+    rc = 1;
   if (exec_cmd)
     {
       _cleanup_free_ char *list = xstrdup ("");
@@ -167,6 +228,9 @@ main (int argc, char **argv)
       if (system (exec_cmd) != 0)
         rc = 1;
     }
+  if (agent && !do_kill && agent_shutdown (agent, &err) < 0)
+    rc = fail (&err);
+  agent_conn_free (agent);
   if (do_kill)
     {
       vm_kill (vm);

@@ -43,6 +43,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent-client/agent.h"
@@ -58,6 +59,7 @@
 
 #define CALL_TIMEOUT_MS 30000
 #define MAX_VM_WATCHES  16
+#define MAX_STEPS       16
 
 struct monitor
 {
@@ -89,6 +91,13 @@ struct monitor
   bool got_exit;
   int exit_status;
   bool vm_gone;
+  long long last_mark;
+  struct
+  {
+    const char *name;
+    long long ms;
+  } steps[MAX_STEPS];
+  size_t n_steps;
 };
 
 /* ---- talking to the creator ------------------------------------------- */
@@ -372,21 +381,22 @@ io_plan (struct monitor *m, struct rt_io_plan *p)
 }
 
 static int
-create_container (struct monitor *m, rv_error_t *err)
+take_agent (struct monitor *m, rv_error_t *err)
 {
-  const struct rt_monitor_args *a = m->a;
-  struct agent_create_args args = { 0 };
-  struct agent_process_args wargs = { 0 };
-  struct rt_io_plan plan;
-  int r;
-
   m->ctl = vm_take_agent (m->vm);
   if (m->ctl == NULL)
     return rv_error_set (err, ENOTCONN, "the VM has no agent connection");
   agent_conn_set_timeout (m->ctl, CALL_TIMEOUT_MS);
-  r = configure_guest_network (m, err);
-  if (r < 0)
-    return r;
+  return 0;
+}
+
+static int
+create_container (struct monitor *m, rv_error_t *err)
+{
+  const struct rt_monitor_args *a = m->a;
+  struct agent_create_args args = { 0 };
+  struct rt_io_plan plan;
+  int r;
 
   io_plan (m, &plan);
   args.container = (char *) a->id;
@@ -402,7 +412,19 @@ create_container (struct monitor *m, rv_error_t *err)
   if (r < 0)
     return r;
   m->created = true;
+  return 0;
+}
 
+/* The init's streams, and a `wait` for it on a connection of its own.  */
+static int
+attach_container (struct monitor *m, rv_error_t *err)
+{
+  const struct rt_monitor_args *a = m->a;
+  struct agent_process_args wargs = { 0 };
+  struct rt_io_plan plan;
+  int r;
+
+  io_plan (m, &plan);
   r = rt_io_attach (&m->t, a->id, NULL, &plan, m->epfd, &m->io, err);
   if (r < 0)
     return r;
@@ -455,55 +477,101 @@ watch_vm (struct monitor *m, rv_error_t *err)
   return 0;
 }
 
+static long long
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Where the time of `create` goes, for the debug log and bench/run.  */
+static void
+mark (struct monitor *m, const char *step)
+{
+  long long now = now_ms ();
+  if (m->n_steps < MAX_STEPS)
+    {
+      m->steps[m->n_steps].name = step;
+      m->steps[m->n_steps].ms = now - m->last_mark;
+      m->n_steps++;
+    }
+  m->last_mark = now;
+}
+
+static char *
+timings (struct monitor *m)
+{
+  char *out = xstrdup ("");
+  size_t i;
+  for (i = 0; i < m->n_steps; i++)
+    {
+      char *next = xasprintf ("%s%s%s %lld", out, i ? ", " : "", m->steps[i].name, m->steps[i].ms);
+      free (out);
+      out = next;
+    }
+  return out;
+}
+
+static int
+prepare_vm (struct monitor *m, rv_error_t *err)
+{
+  struct vm_params params = { 0 };
+  int r = setup_vm_config (m, err);
+  if (r < 0)
+    return r;
+  params.id = m->a->id;
+  params.state_dir = m->a->state_dir;
+  params.config = m->vmc;
+  params.tap_fd = -1;
+  return vm_prepare (&params, &m->vm, err);
+}
+
+static int
+boot_vm (struct monitor *m, rv_error_t *err)
+{
+  int r = vm_wait_ready (m->vm, (int) m->vmc->boot_timeout_ms, err);
+  if (r == 0)
+    r = vm_transport (m->vm, &m->t, err);
+  /* Children born: they join the cgroup with us by birth.  */
+  if (r == 0)
+    r = watch_vm (m, err);
+  if (r == 0)
+    r = take_agent (m, err);
+  return r;
+}
+
+#define STEP(name, call)                                                                                     \
+  do                                                                                                         \
+    {                                                                                                        \
+      int r_ = (call);                                                                                       \
+      mark (m, name);                                                                                        \
+      if (r_ < 0)                                                                                            \
+        return r_;                                                                                           \
+    }                                                                                                        \
+  while (0)
+
 /* Steps 2 to 12.  */
 static int
 setup (struct monitor *m, rv_error_t *err)
 {
   const struct rt_monitor_args *a = m->a;
-  struct vm_params params = { 0 };
-  int r;
 
-  r = setup_vm_config (m, err);
-  if (r < 0)
-    return r;
-  params.id = a->id;
-  params.state_dir = a->state_dir;
-  params.config = m->vmc;
-  params.tap_fd = -1;
-  r = vm_prepare (&params, &m->vm, err);
-  if (r < 0)
-    return r;
-  r = setup_netns (m, err);
-  if (r == 0)
-    r = setup_cgroup (m, err);
-  if (r == 0)
-    r = setup_mount_namespace (err);
-  if (r == 0)
-    r = rt_guest_config_build (a->config, a->bundle, a->state_dir, is_vm (m),
-                               m->netns_fd >= 0 ? getpid () : 0, a->host_cgroup, &m->gc, err);
-  if (r == 0)
-    r = setup_console (m, err);
-  if (r == 0)
-    r = run_create_hooks (m, err);
-  if (r == 0 && is_vm (m))
-    r = setup_network (m, err);
-  if (r < 0)
-    return r;
-
-  r = vm_start (m->vm, err);
-  if (r == 0)
-    r = vm_wait_ready (m->vm, (int) m->vmc->boot_timeout_ms, err);
-  if (r == 0)
-    r = vm_transport (m->vm, &m->t, err);
-  if (r < 0)
-    return r;
-  /* Children born: they join the cgroup with us by birth.  */
-  r = watch_vm (m, err);
-  if (r < 0)
-    return r;
-  r = create_container (m, err);
-  if (r < 0)
-    return r;
+  STEP ("prepare", prepare_vm (m, err));
+  STEP ("netns", setup_netns (m, err));
+  STEP ("cgroup", setup_cgroup (m, err));
+  STEP ("mounts", setup_mount_namespace (err));
+  STEP ("share", rt_guest_config_build (a->config, a->bundle, a->state_dir, is_vm (m),
+                                        m->netns_fd >= 0 ? getpid () : 0, a->host_cgroup, &m->gc, err));
+  STEP ("console", setup_console (m, err));
+  STEP ("hooks", run_create_hooks (m, err));
+  if (is_vm (m))
+    STEP ("network", setup_network (m, err));
+  STEP ("spawn", vm_start (m->vm, err));
+  STEP ("boot", boot_vm (m, err));
+  STEP ("guest-network", configure_guest_network (m, err));
+  STEP ("create", create_container (m, err));
+  STEP ("attach", attach_container (m, err));
   m->wait_w.kind = RT_WATCH_AGENT;
   return epoll_add (m, agent_conn_fd (m->waitc), &m->wait_w, err);
 }
@@ -706,6 +774,7 @@ rt_monitor_main (const struct rt_monitor_args *a)
   _cleanup_free_ char *transport = NULL, *msg = NULL;
 
   m.root = a->g->root;
+  m.last_mark = now_ms ();
   if (a->lock_fd >= 0)
     (void) close (a->lock_fd);
   (void) prctl (PR_SET_NAME, "runvm-monitor");
@@ -743,13 +812,24 @@ rt_monitor_main (const struct rt_monitor_args *a)
       _exit (1);
     }
   (void) close (a->sync_fd);
-  rv_debug ("container %s: created, %s", a->id, vm_describe (m.vm));
+  {
+    _cleanup_free_ char *t = timings (&m);
+    rv_debug ("container %s: created (%s), ms: %s", a->id, vm_describe (m.vm), t);
+  }
   /* A size the engine set on the pty before we listened for SIGWINCH.  */
   if (m.terminal && m.tty_fd >= 0)
     (void) raise (SIGWINCH);
 
   loop (&m);
+  m.n_steps = 0;
+  m.last_mark = now_ms ();
   record_exit (&m);
+  mark (&m, "record");
   teardown (&m, true);
+  mark (&m, "shutdown");
+  {
+    _cleanup_free_ char *t = timings (&m);
+    rv_debug ("container %s: exited with %d, ms: %s", a->id, m.exit_status, t);
+  }
   _exit (m.exit_status);
 }

@@ -38,3 +38,13 @@ check-faults: all guest
 	python3 tests/lifecycle/faults.py --runvm $(abspath $(B))/bin/runvm
 
 check-e2e:: check-faults
+
+# Benchmarks (bench/run-all): runvm run and podman run --rm beside runc,
+# runvm's time per step, VM boot beside the floor, vsock throughput.  Not
+# part of make check.
+.PHONY: bench bench-run
+bench: all guest
+	bench/run-all
+
+bench-run: all guest
+	bench/run/run

@@ -131,6 +131,16 @@ create_container (const struct rt_global *g, const struct rt_create_opts *o, boo
   if (ret < 0)
     return ret;
   ret = check_request (o, config, own_terminal, err);
+  if (ret == 0)
+    {
+      struct rt_pod pod;
+      ret = rt_pod_parse (config, &pod, err);
+      /* Until the containers of a pod share one VM, each gets its own.  */
+      if (ret == 0 && pod.role != RT_POD_NONE)
+        rv_debug ("container %s: %s of pod sandbox %s (%s): a VM of its own", o->id,
+                  pod.role == RT_POD_SANDBOX ? "the sandbox" : "a container",
+                  pod.sandbox_id ? pod.sandbox_id : "?", pod.engine);
+    }
   rootfs = rt_rootfs_path (config, o->bundle);
   if (ret == 0 && stat (rootfs, &st) < 0)
     ret = rv_error_make (err, errno, "rootfs `%s`", rootfs);

@@ -196,3 +196,26 @@ int rt_io_attach (const struct agent_transport *t, const char *container, const 
 void rt_io_clear (struct rt_io *io);
 /* Whether FD is /dev/null, closed, or otherwise not worth relaying.  */
 bool rt_fd_is_null (int fd);
+
+/* ---- pods (pod.c) --------------------------------------------------------- */
+
+enum rt_pod_role
+{
+  RT_POD_NONE = 0,  /* not part of a pod as far as the annotations say */
+  RT_POD_SANDBOX,   /* the pod's sandbox (pause) container */
+  RT_POD_CONTAINER, /* a container of the pod */
+};
+
+struct rt_pod
+{
+  enum rt_pod_role role;
+  const char *sandbox_id; /* borrowed from the config; NULL when not given */
+  const char *engine;     /* "containerd" or "cri-o" */
+};
+
+/* What containerd's CRI plugin (io.kubernetes.cri.container-type,
+ * io.kubernetes.cri.sandbox-id) or CRI-O (io.kubernetes.cri-o.ContainerType,
+ * io.kubernetes.cri-o.SandboxID) say about the container's pod.  A type
+ * other than "sandbox" or "container" is an error naming the annotation.
+ * Every container still gets a VM of its own (docs/lifecycle.md, "Pods").  */
+int rt_pod_parse (const struct spec_config *config, struct rt_pod *ret, rv_error_t *err);

@@ -12,8 +12,9 @@ defaults (void)
 {
   struct vm_config *c = NULL;
   rv_error_t err = NULL;
-  cr_assert_eq (vm_config_parse ("test", "{\"vcpus\": 1, \"memory_mb\": 256, \"max_vcpus\": 64, "
-                                         "\"max_memory_mb\": 8192, \"tb_size_mb\": 64}",
+  cr_assert_eq (vm_config_parse ("test",
+                                 "{\"vcpus\": 1, \"memory_mb\": 256, \"max_vcpus\": 64, "
+                                 "\"max_memory_mb\": 8192, \"tb_size_mb\": 64}",
                                  strlen ("{\"vcpus\": 1, \"memory_mb\": 256, \"max_vcpus\": 64, "
                                          "\"max_memory_mb\": 8192, \"tb_size_mb\": 64}"),
                                  &c, &err),
@@ -141,8 +142,8 @@ Test (runtime_sizing, host_resources_leave_the_devices_to_the_guest)
 {
   struct spec_device_cgroup deny = { .allow = false, .access = (char *) "rwm" };
   struct spec_memory mem = { .limit = { true, 1 << 30 } };
-  struct spec_resources res = { .devices = &deny, .devices_len = 1, .memory = &mem, .has_pids = true,
-                                .pids_limit = 10 };
+  struct spec_resources res
+      = { .devices = &deny, .devices_len = 1, .memory = &mem, .has_pids = true, .pids_limit = 10 };
   _cleanup_free_ struct spec_resources *host = rt_host_resources (&res);
 
   cr_assert_eq (host->devices_len, 0);
@@ -150,4 +151,35 @@ Test (runtime_sizing, host_resources_leave_the_devices_to_the_guest)
   cr_assert_eq (host->memory, &mem);
   cr_assert_eq (host->pids_limit, 10);
   cr_assert_null (rt_host_resources (NULL));
+}
+
+Test (runtime_sizing, pod_annotations_of_containerd_and_cri_o)
+{
+  struct spec_kv ctd[] = { { (char *) "io.kubernetes.cri.container-type", (char *) "sandbox" },
+                           { (char *) "io.kubernetes.cri.sandbox-id", (char *) "abc" } };
+  struct spec_kv crio[] = { { (char *) "io.kubernetes.cri-o.ContainerType", (char *) "container" },
+                            { (char *) "io.kubernetes.cri-o.SandboxID", (char *) "def" } };
+  struct spec_kv bad[] = { { (char *) "io.kubernetes.cri.container-type", (char *) "pause" } };
+  struct spec_config c = { .annotations = ctd, .annotations_len = 2 };
+  struct rt_pod pod;
+  rv_error_t err = NULL;
+
+  cr_assert_eq (rt_pod_parse (&c, &pod, &err), 0);
+  cr_assert_eq (pod.role, RT_POD_SANDBOX);
+  cr_assert_str_eq (pod.sandbox_id, "abc");
+  cr_assert_str_eq (pod.engine, "containerd");
+  c.annotations = crio;
+  cr_assert_eq (rt_pod_parse (&c, &pod, &err), 0);
+  cr_assert_eq (pod.role, RT_POD_CONTAINER);
+  cr_assert_str_eq (pod.sandbox_id, "def");
+  cr_assert_str_eq (pod.engine, "cri-o");
+  c.annotations = NULL;
+  c.annotations_len = 0;
+  cr_assert_eq (rt_pod_parse (&c, &pod, &err), 0);
+  cr_assert_eq (pod.role, RT_POD_NONE);
+  c.annotations = bad;
+  c.annotations_len = 1;
+  cr_assert_eq (rt_pod_parse (&c, &pod, &err), -EINVAL);
+  cr_assert (strstr (err->msg, "unknown container type `pause`") != NULL, "%s", err->msg);
+  rv_error_release (&err);
 }

@@ -102,7 +102,9 @@ tb_config (struct tb *t, const char *script, const char *namespaces, const char 
                    " \"root\": {\"path\": \"rootfs\"}, \"hostname\": \"tb\",\n"
                    " \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},\n"
                    "   {\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\", \"options\": "
-                   "[\"mode=755\"]}],\n"
+                   "[\"mode=755\"]},\n"
+                   "   {\"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\", "
+                   "\"options\": [\"newinstance\", \"ptmxmode=0666\", \"mode=0620\"]}],\n"
                    " \"linux\": {\"namespaces\": [%s]}}\n",
                    extra, arg, namespaces);
   rv_error_t err = NULL;

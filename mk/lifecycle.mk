@@ -4,7 +4,9 @@
 #                       create/state/start/delete, once with the `host`
 #                       launcher (the agent as a host process) and once with
 #                       the `qemu` launcher (a VM per case, the default)
-#   make check-lifecycle   those two passes alone
+#   make check-lifecycle   those two passes alone; the VM pass also runs the
+#                       verbs' unit tests (test_runtime_lifecycle,
+#                       test_runtime_verbs) with the qemu launcher
 #
 # Unit tests of the runtime (tests/unit/test_runtime_*.c) run with
 # check-unit.  The state root is a short directory of its own: sockets live
@@ -20,11 +22,18 @@ check-lifecycle-host: all oci-build
 	RUNVM_LAUNCHER=host $(LIFECYCLE_RUN) --cli "$(abspath $(B))/bin/runvm --root $$root"; rc=$$?; \
 	rm -rf $$root; exit $$rc
 
-check-lifecycle-vm: all oci-build guest
+# The verbs' unit tests again, each container a VM, one test at a time.
+LIFECYCLE_VM_TESTS := $(B)/tests/test_runtime_lifecycle $(B)/tests/test_runtime_verbs
+
+check-lifecycle-vm: all oci-build guest $(LIFECYCLE_VM_TESTS)
 	@root=$$(mktemp -d /tmp/rvlc.XXXXXX) && \
 	echo "oci-validation: runvm create/start/delete, qemu launcher (a VM per case)" && \
 	$(LIFECYCLE_RUN) --vm --timeout 180 --cli "$(abspath $(B))/bin/runvm --root $$root"; rc=$$?; \
 	rm -rf $$root; exit $$rc
+	@for t in $(LIFECYCLE_VM_TESTS); do \
+		echo "$$t with the qemu launcher"; \
+		RUNVM_TEST_LAUNCHER=qemu RUNVM_BUILDDIR=$(abspath $(B)) $$t -j1 --timeout 300 || exit 1; \
+	done
 
 check-lifecycle: check-lifecycle-host check-lifecycle-vm
 

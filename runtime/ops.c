@@ -371,12 +371,12 @@ rt_update (const struct rt_global *g, const struct rt_update_opts *o, rv_error_t
     json = resources_from_flags (o);
   if (ret == 0)
     ret = parse_resources (json, &parsed, err);
-  /* The guest, where the workload feels it, then the host, where the VM
-   * lives: both hold the configured values.  */
+  /* The host, where the VM lives, then the guest, where the workload
+   * feels it: both hold the configured values.  The host goes first since
+   * it is the one that can refuse (a memory limit below what the VM
+   * already uses), and then nothing has changed.  */
   if (ret == 0)
     ret = rt_agent_connect (g->root, r, VERB_TIMEOUT_MS, &c, err);
-  if (ret == 0)
-    ret = agent_update (c, o->id, json, err);
   if (ret == 0 && r->cgroup_path)
     {
       host = rt_host_resources (parsed->linux->resources);
@@ -387,6 +387,8 @@ rt_update (const struct rt_global *g, const struct rt_update_opts *o, rv_error_t
         ret = rv_error_wrap (err, "update the host cgroup");
       lc_cgroup_free (cg);
     }
+  if (ret == 0)
+    ret = agent_update (c, o->id, json, err);
   agent_conn_free (c);
   spec_config_free (parsed);
   state_record_free (r);

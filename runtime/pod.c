@@ -30,7 +30,8 @@ rt_pod_parse (const struct spec_config *config, struct rt_pod *ret, rv_error_t *
       else if (strcmp (type, "container") == 0)
         pod.role = RT_POD_CONTAINER;
       else
-        return rv_error_set (err, EINVAL, "annotation `%s`: unknown container type `%s` (sandbox or container)",
+        return rv_error_set (err, EINVAL,
+                             "annotation `%s`: unknown container type `%s` (sandbox or container)",
                              engines[i].type_key, type);
       pod.sandbox_id = spec_annotation (config, engines[i].sandbox_key);
       pod.engine = engines[i].engine;

@@ -18,7 +18,9 @@ static struct tb t;
 static void
 setup (void)
 {
-  setenv ("RUNVM_LAUNCHER", "host", 1);
+  /* The host launcher unless RUNVM_TEST_LAUNCHER names another (make
+   * check-lifecycle-vm runs these tests with VMs too).  */
+  setenv ("RUNVM_LAUNCHER", getenv ("RUNVM_TEST_LAUNCHER") ? getenv ("RUNVM_TEST_LAUNCHER") : "host", 1);
   tb_init (&t);
 }
 
@@ -127,6 +129,8 @@ Test (runtime_lifecycle, kill_by_name_and_number_reaches_the_workload)
              TB_NS_DEFAULT, "");
   tb_runvm (&t, &r, NULL, "run", "-d", "-b", t.bundle, "--pid-file", pidfile, "c4", NULL);
   cr_assert_eq (r.status, 0, "%s", r.err);
+  /* The traps are set once it says so.  */
+  cr_assert (tb_wait_text (r.out_path, "ready", 20000));
   tb_result_free (&r);
   monitor = atoi (tb_read (pidfile));
   status = tb_status (&t, "c4", &pid);
@@ -143,6 +147,8 @@ Test (runtime_lifecycle, kill_by_name_and_number_reaches_the_workload)
   tb_result_free (&r);
   tb_runvm (&t, &r, NULL, "run", "-d", "-b", t.bundle, "--pid-file", pidfile, "c4", NULL);
   cr_assert_eq (r.status, 0, "%s", r.err);
+  /* The traps are set once it says so.  */
+  cr_assert (tb_wait_text (r.out_path, "ready", 20000));
   tb_result_free (&r);
   monitor = atoi (tb_read (pidfile));
   tb_runvm (&t, &r, NULL, "kill", "c4", "15", NULL);
@@ -155,6 +161,8 @@ Test (runtime_lifecycle, kill_by_name_and_number_reaches_the_workload)
   tb_result_free (&r);
   tb_runvm (&t, &r, NULL, "run", "-d", "-b", t.bundle, "--pid-file", pidfile, "c4", NULL);
   cr_assert_eq (r.status, 0, "%s", r.err);
+  /* The traps are set once it says so.  */
+  cr_assert (tb_wait_text (r.out_path, "ready", 20000));
   tb_result_free (&r);
   monitor = atoi (tb_read (pidfile));
   cr_assert_eq (kill (monitor, SIGUSR1), 0);

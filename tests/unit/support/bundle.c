@@ -275,3 +275,17 @@ tb_wait_pid (pid_t pid, int ms)
     return -1;
   return WIFSIGNALED (status) ? 128 + WTERMSIG (status) : WEXITSTATUS (status);
 }
+
+bool
+tb_wait_text (const char *path, const char *text, int ms)
+{
+  int waited;
+  for (waited = 0; waited < ms; waited += 20)
+    {
+      _cleanup_free_ char *got = tb_read (path);
+      if (got && strstr (got, text))
+        return true;
+      poll (NULL, 0, 20);
+    }
+  return false;
+}

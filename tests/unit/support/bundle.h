@@ -52,5 +52,7 @@ char *tb_status (struct tb *t, const char *id, pid_t *ret_pid);
 /* Waits up to MS for PID (a child of ours: the test is a subreaper) to
  * exit; its status as a shell gives it, or -1.  */
 int tb_wait_pid (pid_t pid, int ms);
+/* Waits up to MS for PATH to contain TEXT.  */
+bool tb_wait_text (const char *path, const char *text, int ms);
 /* Reads a whole file; NULL when it cannot.  */
 char *tb_read (const char *path);

@@ -308,3 +308,86 @@ Test (runtime_lifecycle, errors_a_user_can_cause)
   cr_assert_eq (access (entry, F_OK), -1);
   tb_result_free (&r);
 }
+
+/* What the workload writes to its rootfs and to a bind-mounted directory
+ * is on the host; a file bound read-only (docker's /etc/hosts) is read.  */
+Test (runtime_lifecycle, writes_reach_the_host_through_the_mounts)
+{
+  _cleanup_free_ char *vol = xasprintf ("%s/vol", t.dir), *hosts = xasprintf ("%s/hosts", t.dir);
+  _cleanup_free_ char *extra = NULL, *in_vol = NULL, *in_rootfs = NULL, *rootfs_file = NULL;
+  _cleanup_free_ char *vol_file = NULL, *hosts_now = NULL;
+  struct tb_result r = { 0 };
+  rv_error_t err = NULL;
+
+  cr_assert_eq (mkdir (vol, 0755), 0);
+  cr_assert_eq (write_file_atomic (hosts, "10.1.2.3 web\n", 13, 0644, &err), 0);
+  extra = xasprintf ("\"x-mounts\": [{\"destination\": \"/vol\", \"type\": \"bind\", \"source\": \"%s\", "
+                     "\"options\": [\"rbind\"]}, {\"destination\": \"/etc/hosts\", \"type\": \"bind\", "
+                     "\"source\": \"%s\", \"options\": [\"bind\", \"ro\"]}],",
+                     vol, hosts);
+  tb_config (&t,
+             "echo in-vol > /vol/f; echo in-rootfs > /tmp/g; cat /etc/hosts; echo no > /etc/hosts || echo ro",
+             TB_NS_DEFAULT, extra);
+  /* tb_config knows no extra mounts: splice ours into its list.  */
+  {
+    _cleanup_free_ char *path = xasprintf ("%s/config.json", t.bundle), *text = tb_read (path), *fixed = NULL;
+    char *m = strstr (text, "\"mounts\": [");
+    char *x = strstr (text, "\"x-mounts\": [");
+    char *xend = strstr (x, "}],") + 1;
+    size_t head = (size_t) (m - text) + strlen ("\"mounts\": [");
+    fixed = xasprintf ("%.*s%.*s, %s", (int) head, text, (int) (xend - x - strlen ("\"x-mounts\": [")),
+                       x + strlen ("\"x-mounts\": ["), text + head);
+    cr_assert_eq (write_file_atomic (path, fixed, strlen (fixed), 0644, &err), 0);
+  }
+  tb_runvm (&t, &r, NULL, "run", "-b", t.bundle, "m1", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (strstr (r.out, "10.1.2.3 web\n") != NULL, "%s", r.out);
+  cr_assert (str_has_suffix (r.out, "ro\n"), "the read-only bind was written: %s", r.out);
+  tb_result_free (&r);
+  vol_file = xasprintf ("%s/f", vol);
+  in_vol = tb_read (vol_file);
+  cr_assert_str_eq (in_vol, "in-vol\n");
+  rootfs_file = xasprintf ("%s/rootfs/tmp/g", t.bundle);
+  in_rootfs = tb_read (rootfs_file);
+  cr_assert_str_eq (in_rootfs, "in-rootfs\n");
+  hosts_now = tb_read (hosts);
+  cr_assert_str_eq (hosts_now, "10.1.2.3 web\n");
+}
+
+/* Failures of the host's side, before any VM exists: one line naming the
+ * thing and the cause, and nothing left.  */
+Test (runtime_lifecycle, a_missing_kernel_or_kvm_fails_create_cleanly)
+{
+  _cleanup_free_ char *config = xasprintf ("%s/runvm.json", t.dir), *entry = xasprintf ("%s/c9", t.root);
+  _cleanup_free_ char *cpuinfo = tb_read ("/proc/cpuinfo");
+  const char *nokernel = "{\"launcher\": \"qemu\", \"kernel\": \"/nonexistent/vmlinuz\", \"initrd\": "
+                         "\"/nonexistent/initrd\"}";
+  const char *kvm = "{\"launcher\": \"qemu\", \"accel\": \"kvm\"}";
+  struct tb_result r = { 0 };
+  rv_error_t err = NULL;
+
+  tb_config (&t, "true", TB_NS_DEFAULT, "");
+  unsetenv ("RUNVM_LAUNCHER");
+  setenv ("RUNVM_CONFIG", config, 1);
+  cr_assert_eq (write_file_atomic (config, nokernel, strlen (nokernel), 0644, &err), 0);
+  tb_runvm (&t, &r, NULL, "create", "-b", t.bundle, "c9", NULL);
+  cr_assert_eq (r.status, 1);
+  cr_assert (strstr (r.err, "guest kernel `/nonexistent/vmlinuz`") != NULL, "%s", r.err);
+  cr_assert (strstr (r.err, "No such file or directory") != NULL, "%s", r.err);
+  cr_assert_eq (access (entry, F_OK), -1);
+  tb_result_free (&r);
+
+  if (cpuinfo && (strstr (cpuinfo, " vmx") || strstr (cpuinfo, " svm"))
+      && access ("/dev/kvm", R_OK | W_OK) == 0)
+    {
+      unsetenv ("RUNVM_CONFIG");
+      cr_skip_test ("KVM is usable here: no error to see");
+    }
+  cr_assert_eq (write_file_atomic (config, kvm, strlen (kvm), 0644, &err), 0);
+  tb_runvm (&t, &r, NULL, "create", "-b", t.bundle, "c9", NULL);
+  cr_assert_eq (r.status, 1);
+  cr_assert (strstr (r.err, "accel kvm requested but KVM is not usable") != NULL, "%s", r.err);
+  cr_assert_eq (access (entry, F_OK), -1);
+  tb_result_free (&r);
+  unsetenv ("RUNVM_CONFIG");
+}

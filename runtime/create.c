@@ -411,6 +411,15 @@ rt_run (const struct rt_global *g, const struct rt_run_opts *o, int *ret_status,
   pid_t monitor;
   int ret, status = 0;
 
+  /* In the foreground every signal is the container's from the start: one
+   * that arrives while the VM boots waits, then goes to the monitor.  */
+  if (!o->detach)
+    {
+      sigset_t all;
+      sigfillset (&all);
+      sigdelset (&all, SIGCHLD);
+      sigprocmask (SIG_BLOCK, &all, NULL);
+    }
   ret = create_container (g, &o->create, own_terminal, &monitor, err);
   if (ret < 0)
     return ret;

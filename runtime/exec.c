@@ -343,6 +343,15 @@ rt_exec (const struct rt_global *g, const struct rt_exec_opts *o, int *ret_statu
   int ret, status;
   pid_t child;
 
+  /* In the foreground every signal is the process's from the start: one
+   * that arrives before the process exists waits, then is forwarded.  */
+  if (!o->detach)
+    {
+      sigset_t all;
+      sigfillset (&all);
+      sigdelset (&all, SIGCHLD);
+      sigprocmask (SIG_BLOCK, &all, NULL);
+    }
   ret = state_validate_id (o->id, err);
   if (ret == 0)
     ret = state_load (g->root, o->id, &r, err);

@@ -330,3 +330,58 @@ Test (runtime_verbs, console_socket_gets_the_pty_master)
   close (master);
   close (listener);
 }
+
+/* `runvm run` in the foreground with a terminal and no console socket:
+ * the user's own terminal (here a pty whose slave is runvm's controlling
+ * terminal) is the container's; typed input arrives, a resize of the
+ * terminal is seen, the exit status is the workload's.  */
+Test (runtime_verbs, run_in_the_foreground_on_the_users_terminal)
+{
+  _cleanup_free_ char *config = xasprintf ("%s/config.json", t.bundle), *text = NULL, *got = NULL;
+  struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+  char slave_name[64];
+  rv_error_t err = NULL;
+  int master, status;
+  pid_t pid;
+
+  tb_config (&t, "stty size; read a; stty size; echo \"typed $a\"; exit 3", TB_NS_DEFAULT, "");
+  text = tb_read (config);
+  memcpy (strstr (text, "\"terminal\": false"), "\"terminal\": true ", 17);
+  cr_assert_eq (write_file_atomic (config, text, strlen (text), 0644, &err), 0);
+  master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
+  cr_assert_geq (master, 0);
+  cr_assert_eq (grantpt (master), 0);
+  cr_assert_eq (unlockpt (master), 0);
+  cr_assert_eq (ptsname_r (master, slave_name, sizeof (slave_name)), 0);
+  cr_assert_eq (ioctl (master, TIOCSWINSZ, &ws), 0);
+  pid = fork ();
+  cr_assert_geq (pid, 0);
+  if (pid == 0)
+    {
+      int s;
+      setsid ();
+      s = open (slave_name, O_RDWR);
+      ioctl (s, TIOCSCTTY, 0);
+      dup2 (s, 0);
+      dup2 (s, 1);
+      dup2 (s, 2);
+      execl (getenv ("RUNVM_BUILDDIR") ? xasprintf ("%s/bin/runvm", getenv ("RUNVM_BUILDDIR")) : "runvm",
+             "runvm", "--root", t.root, "run", "-b", t.bundle, "v6", (char *) NULL);
+      _exit (127);
+    }
+  got = read_until (master, "24 80", 30000);
+  cr_assert (strstr (got, "24 80") != NULL, "%s", got);
+  ws.ws_row = 33;
+  ws.ws_col = 111;
+  cr_assert_eq (ioctl (master, TIOCSWINSZ, &ws), 0);
+  /* The resize travels as a signal; let it arrive before the next line.  */
+  poll (NULL, 0, 500);
+  cr_assert_eq (write (master, "yes\r", 4), 4);
+  free (got);
+  got = read_until (master, "typed yes", 30000);
+  cr_assert (strstr (got, "33 111") != NULL, "%s", got);
+  cr_assert (strstr (got, "typed yes") != NULL, "%s", got);
+  status = tb_wait_pid (pid, 30000);
+  cr_assert_eq (status, 3, "runvm run exited %d", status);
+  close (master);
+}

@@ -36,17 +36,17 @@ teardown (void)
 
 TestSuite (runtime_verbs, .init = setup, .fini = teardown, .timeout = 60);
 
-/* A container running `sleep` (PID 1 of its pid namespace) in the cgroup
- * /<name>; returns the monitor's PID.  */
+/* A container running SCRIPT (PID 1 of its pid namespace), detached;
+ * returns the monitor's PID.  */
 static pid_t
-start_sleeper (const char *id, const char *extra)
+start_script (const char *id, const char *script, const char *extra)
 {
   _cleanup_free_ char *pidfile = xasprintf ("%s/pid-%s", t.dir, id), *pidtext = NULL;
   _cleanup_free_ char *ex = xasprintf ("\"annotations\": {\"x\": \"y\"}, %s", extra);
   struct tb_result r = { 0 };
   pid_t pid;
 
-  tb_config (&t, "trap 'exit 9' TERM; while :; do sleep 0.05; done", TB_NS_DEFAULT, ex);
+  tb_config (&t, script, TB_NS_DEFAULT, ex);
   tb_runvm (&t, &r, NULL, "run", "-d", "-b", t.bundle, "--pid-file", pidfile, id, NULL);
   cr_assert_eq (r.status, 0, "%s", r.err);
   tb_result_free (&r);
@@ -54,6 +54,12 @@ start_sleeper (const char *id, const char *extra)
   pid = atoi (pidtext);
   cr_assert_gt (pid, 0);
   return pid;
+}
+
+static pid_t
+start_sleeper (const char *id, const char *extra)
+{
+  return start_script (id, "trap 'exit 9' TERM; while :; do sleep 0.05; done", extra);
 }
 
 Test (runtime_verbs, exec_in_the_foreground_with_flags)
@@ -122,7 +128,8 @@ Test (runtime_verbs, ps_pause_resume_kill_all)
   pid_t monitor, status_pid;
   char *status;
 
-  monitor = start_sleeper ("v3", "");
+  /* One process that stays: ps's two forms are compared.  */
+  monitor = start_script ("v3", "exec sleep 1000", "");
   tb_runvm (&t, &r, NULL, "ps", "--format", "json", "v3", NULL);
   cr_assert_eq (r.status, 0, "%s", r.err);
   cr_assert (r.out[0] == '[' && str_has_suffix (r.out, "]\n") && strlen (r.out) > 3, "%s", r.out);

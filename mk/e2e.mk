@@ -1,8 +1,8 @@
 # End-to-end suites: podman, containerd and docker driving the runtime
 # (tests/e2e/, described in docs/testing.md).
 #
-#   make check-e2e           the harness's self-tests; with RUNVM_E2E=1 also
-#                            the engine suites against $(B)/bin/runvm
+#   make check-e2e           the harness's self-tests and the engine suites
+#                            against $(B)/bin/runvm
 #   make e2e                 the engine suites, unguarded, against E2E_RUNTIME
 #                            (e.g. E2E_RUNTIME=/usr/bin/crun E2E_ARGS='--engine podman')
 
@@ -22,14 +22,10 @@ check-e2e-self:
 	@if command -v pyflakes3 >/dev/null; then pyflakes3 $(E2E_PY) && echo "e2e: pyflakes ok"; \
 	else echo "e2e: pyflakes3 not installed, not checked"; fi
 
-# The engine suites need a runvm that runs containers; until the lifecycle
-# lands they run only when asked for with RUNVM_E2E=1.
-check-e2e:: all check-e2e-self
-	@if [ "$(RUNVM_E2E)" = 1 ]; then \
-		RUNVM_BUILDDIR=$(abspath $(B)) tests/e2e/run --runtime $(E2E_RUNTIME) $(E2E_ARGS); \
-	else \
-		echo "e2e: engine suites not run (set RUNVM_E2E=1 to run them against $(E2E_RUNTIME))"; \
-	fi
+# The engine suites against build/bin/runvm (each container a VM: the
+# guest image must exist).
+check-e2e:: all guest check-e2e-self
+	RUNVM_BUILDDIR=$(abspath $(B)) tests/e2e/run --runtime $(E2E_RUNTIME) $(E2E_ARGS)
 
 e2e: all
 	RUNVM_BUILDDIR=$(abspath $(B)) tests/e2e/run --runtime $(E2E_RUNTIME) $(E2E_ARGS)

@@ -198,6 +198,7 @@ state_record_free (struct state_record *r)
   free (r->annotations);
   free (r->launcher);
   free (r->transport);
+  free (r->cgroup_path);
   free (r);
 }
 
@@ -222,6 +223,7 @@ state_record_dup (const struct state_record *r)
     }
   d->launcher = xstrdup (r->launcher);
   d->transport = xstrdup (r->transport);
+  d->cgroup_path = xstrdup (r->cgroup_path);
   return d;
 }
 
@@ -264,6 +266,7 @@ state_record_to_json (const struct state_record *r)
   rt_json_kstr (j, "owner", r->owner);
   kstr_opt (j, "launcher", r->launcher);
   kstr_opt (j, "transport", r->transport);
+  kstr_opt (j, "cgroupPath", r->cgroup_path);
   if (r->has_exit_status)
     rt_json_kint (j, "exitStatus", r->exit_status);
   rt_json_map_close (j);
@@ -392,6 +395,8 @@ parse_record (yajl_val root, struct state_record *r, rv_error_t *err)
     ret = get_str (priv, "launcher", false, &r->launcher, err);
   if (ret == 0)
     ret = get_str (priv, "transport", false, &r->transport, err);
+  if (ret == 0)
+    ret = get_str (priv, "cgroupPath", false, &r->cgroup_path, err);
   if (ret < 0)
     return ret;
   if (n < 0 || n > INT_MAX)

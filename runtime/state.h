@@ -80,7 +80,12 @@ struct state_record
   struct spec_kv *annotations;
   size_t annotations_len;
   char *launcher;  /* "qemu", "host", ...; NULL until chosen.  */
-  char *transport; /* agent_transport_to_string() form; NULL until known.  */
+  char *transport; /* agent_transport_to_string() form; NULL until known.  A
+                    * relative socket path is relative to <root>/<id>.  */
+  /* The container's cgroup on the host, absolute (what `linux.cgroupsPath`
+   * resolved to when the container was created); NULL when runvm made
+   * none (--cgroup-manager disabled).  */
+  char *cgroup_path;
   bool has_exit_status;
   int exit_status; /* the workload's: exit code, or 128+N for signal N.  */
 };

@@ -583,6 +583,8 @@ check_readable_file (const char *what, const char *path, const char *hint, rv_er
   return 0;
 }
 
+static char *self_dir (void);
+
 int
 vm_config_guest_paths (const struct vm_config *c, char **ret_kernel, char **ret_initrd, rv_error_t *err)
 {
@@ -601,6 +603,21 @@ vm_config_guest_paths (const struct vm_config *c, char **ret_kernel, char **ret_
       kernel = xasprintf ("%s/vmlinuz-%s", c->image_dir, c->guest);
       initrd = xasprintf ("%s/initrd-%s.img", c->image_dir, c->guest);
       hint = " (build and install the guest image: `make guest install`)";
+      /* A build tree that is not installed finds its own image:
+       * build/bin/runvm uses build/guest/.  */
+      if (strcmp (c->image_dir, RUNVM_DATADIR) == 0 && access (kernel, R_OK) != 0)
+        {
+          _cleanup_free_ char *self = self_dir ();
+          _cleanup_free_ char *k = self ? xasprintf ("%s/../guest/vmlinuz-%s", self, c->guest) : NULL;
+          _cleanup_free_ char *i = self ? xasprintf ("%s/../guest/initrd-%s.img", self, c->guest) : NULL;
+          if (k && access (k, R_OK) == 0 && access (i, R_OK) == 0)
+            {
+              free (kernel);
+              free (initrd);
+              kernel = TAKE_PTR (k);
+              initrd = TAKE_PTR (i);
+            }
+        }
     }
   r = check_readable_file ("guest kernel", kernel, hint, err);
   if (r < 0)

@@ -7,8 +7,10 @@
  * <state>/shared is created as for a VM, so the monitor prepares the
  * rootfs the same way; the agent sees it at its host path.  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/utils.h"
 #include "vm/vm_impl.h"
@@ -16,6 +18,7 @@
 struct host_priv
 {
   char *agent;
+  int state_fd; /* O_PATH of the state directory when its path is too long for sun_path */
 };
 
 static void
@@ -25,6 +28,8 @@ host_destroy (struct vm *vm)
   if (p == NULL)
     return;
   free (p->agent);
+  if (p->state_fd >= 0)
+    (void) close (p->state_fd);
   free (p);
   vm->priv = NULL;
 }
@@ -36,6 +41,7 @@ host_prepare (struct vm *vm, rv_error_t *err)
   _cleanup_free_ char *shared = NULL, *sock = NULL;
   int r;
 
+  p->state_fd = -1;
   vm->priv = p;
   r = vm_config_find_agent (vm->config, &p->agent, err);
   if (r < 0)
@@ -46,7 +52,19 @@ host_prepare (struct vm *vm, rv_error_t *err)
 
   sock = vm_impl_state_path (vm, "agent.sock");
   if (strlen (sock) >= sizeof (vm->transport.path))
-    return rv_error_set (err, ENAMETOOLONG, "`%s` is too long for a socket path; use a shorter --root", sock);
+    {
+      /* A deep state directory (docker's): the agent binds, and every
+       * runvm process dials, the socket through an fd of the directory.  */
+      int fd = open (vm->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0)
+        return rv_error_make (err, errno, "open `%s`", vm->state_dir);
+      fd = vm_fd_above_stdio (fd);
+      if (fd < 0)
+        return rv_error_make (err, -fd, "open `%s`", vm->state_dir);
+      p->state_fd = fd;
+      free (sock);
+      sock = xasprintf ("/proc/self/fd/%d/agent.sock", fd);
+    }
   vm->transport.kind = AGENT_TRANSPORT_UNIX;
   memcpy (vm->transport.path, sock, strlen (sock) + 1);
   vm->transport_set = true;
@@ -70,7 +88,10 @@ host_start (struct vm *vm, rv_error_t *err)
   r = vm_console_add_source (&vm->console, "agent", false, &log_wr, err);
   if (r < 0)
     return r;
-  (void) unlink (vm->transport.path);
+  {
+    _cleanup_free_ char *plain = vm_impl_state_path (vm, "agent.sock");
+    (void) unlink (plain);
+  }
 
   listen = xasprintf ("unix:%s", vm->transport.path);
   strv_append (&argv, p->agent);
@@ -83,6 +104,11 @@ host_start (struct vm *vm, rv_error_t *err)
   o.stdin_fd = -1;
   o.stdout_fd = log_wr;
   o.stderr_fd = log_wr;
+  if (p->state_fd >= 0)
+    {
+      o.keep_fds = &p->state_fd;
+      o.keep_fds_len = 1;
+    }
   return vm_impl_spawn (vm, "runvm-agent", &o, true, err);
 }
 

@@ -72,6 +72,34 @@ vm_prepare (const struct vm_params *p, struct vm **ret, rv_error_t *err)
 }
 
 int
+vm_add_nics (struct vm *vm, const struct net_qemu_nic *nics, size_t n, rv_error_t *err)
+{
+  size_t i;
+
+  if (vm->main_child >= 0)
+    return rv_error_set (err, EINVAL, "NICs must be added before the VM starts");
+  vm->nics = xreallocarray (vm->nics, vm->n_nics + n, sizeof (*vm->nics));
+  for (i = 0; i < n; i++)
+    {
+      struct net_qemu_nic *d = &vm->nics[vm->n_nics];
+      *d = nics[i];
+      d->tap_fd = fcntl (nics[i].tap_fd, F_DUPFD_CLOEXEC, 3);
+      d->vhost_fd = nics[i].vhost_fd >= 0 ? fcntl (nics[i].vhost_fd, F_DUPFD_CLOEXEC, 3) : -1;
+      if (d->tap_fd < 0 || (nics[i].vhost_fd >= 0 && d->vhost_fd < 0))
+        {
+          int e = errno;
+          if (d->tap_fd >= 0)
+            (void) close (d->tap_fd);
+          if (d->vhost_fd >= 0)
+            (void) close (d->vhost_fd);
+          return rv_error_make (err, e, "duplicate the fds of NIC %s", nics[i].id);
+        }
+      vm->n_nics++;
+    }
+  return 0;
+}
+
+int
 vm_start (struct vm *vm, rv_error_t *err)
 {
   int r = vm->ops->start (vm, err);
@@ -142,6 +170,13 @@ vm_free (struct vm *vm)
   agent_conn_free (vm->agent);
   if (vm->tap_fd >= 0)
     (void) close (vm->tap_fd);
+  for (i = 0; i < vm->n_nics; i++)
+    {
+      (void) close (vm->nics[i].tap_fd);
+      if (vm->nics[i].vhost_fd >= 0)
+        (void) close (vm->nics[i].vhost_fd);
+    }
+  free (vm->nics);
   vm_config_free (vm->config);
   free (vm->id);
   free (vm->state_dir);

@@ -56,6 +56,7 @@
 #include "common/error.h"
 #include "vm/config.h"
 #include "vm/console.h"
+#include "vm/net.h"
 
 struct vm;
 
@@ -125,6 +126,10 @@ const struct vm_launcher_ops *vm_launcher_find (const char *name);
 
 /* Picks the launcher PARAMS->config names and runs its prepare.  */
 int vm_prepare (const struct vm_params *params, struct vm **ret, rv_error_t *err);
+/* Gives the guest one virtio-net device per NIC (vm/net.h), in order;
+ * between vm_prepare and vm_start.  The fds are duplicated: the caller
+ * keeps its own.  Launchers without networking (host) ignore them.  */
+int vm_add_nics (struct vm *vm, const struct net_qemu_nic *nics, size_t n, rv_error_t *err);
 int vm_start (struct vm *vm, rv_error_t *err);
 int vm_wait_ready (struct vm *vm, int timeout_ms, rv_error_t *err);
 int vm_stop (struct vm *vm, int timeout_ms, rv_error_t *err);

@@ -263,18 +263,20 @@ start_vsockd (struct vm *vm, int *ret_qemu_fd, rv_error_t *err)
 {
   struct qemu_priv *p = priv (vm);
   _cleanup_close_ int daemon_fd = -1, qemu_fd = -1, log_wr = -1;
-  _cleanup_free_ char *uds = vm_impl_state_path (vm, "vsock.sock"), *fdarg = NULL;
+  _cleanup_free_ char *uds = NULL, *plain = vm_impl_state_path (vm, "vsock.sock"), *fdarg = NULL;
   _cleanup_strv_ char **argv = NULL;
   struct vm_spawn_opts o = { 0 };
-  int keep[1], sv[2], r;
+  int keep[2], nkeep = 0, sv[2], dir_fd = -1, r;
 
-  /* Other processes (runvm exec, runvm kill) dial this path from
-   * state.json, so it must be a real one.  */
-  if (strlen (uds) >= sizeof (vm->transport.path))
-    return rv_error_set (err, ENAMETOOLONG, "`%s` is too long for a socket path; use a shorter --root", uds);
+  /* Other runvm processes (exec, kill) find the socket by its name in the
+   * state directory; a directory too deep for sun_path is reached through
+   * /proc/self/fd (socket_path), by the daemon and by them alike.  */
+  r = socket_path (vm, "vsock.sock", &uds, &dir_fd, err);
+  if (r < 0)
+    return r;
   /* A stale socket of an earlier VM of this state directory would make the
    * daemon refuse to start.  */
-  (void) unlink (uds);
+  (void) unlink (plain);
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
     return rv_error_make (err, errno, "socketpair for runvm-vsockd");
   daemon_fd = vm_fd_above_stdio (sv[0]);
@@ -297,13 +299,15 @@ start_vsockd (struct vm *vm, int *ret_qemu_fd, rv_error_t *err)
   if (vm->config->debug)
     strv_append (&argv, "--debug");
 
-  keep[0] = daemon_fd;
+  keep[nkeep++] = daemon_fd;
+  if (dir_fd >= 0)
+    keep[nkeep++] = dir_fd;
   o.argv = argv;
   o.stdin_fd = -1;
   o.stdout_fd = log_wr;
   o.stderr_fd = log_wr;
   o.keep_fds = keep;
-  o.keep_fds_len = 1;
+  o.keep_fds_len = (size_t) nkeep;
   r = vm_impl_spawn (vm, "runvm-vsockd", &o, false, err);
   if (r < 0)
     return r;
@@ -324,10 +328,11 @@ qemu_start (struct vm *vm, rv_error_t *err)
   _cleanup_close_ int serial_wr = -1, stderr_wr = -1, vhost_fd = -1, vsock_fd = -1;
   _cleanup_free_ char *fs_socket = NULL, *name = NULL;
   _cleanup_strv_ char **cmdline = NULL, **argv = NULL;
+  _cleanup_free_ int *keep = xcalloc (4 + 2 * vm->n_nics, sizeof (int));
   struct qemu_spec spec = { 0 };
   struct vm_spawn_opts o = { 0 };
-  int keep[4], fs_dir_fd = -1, r;
-  size_t nkeep = 0;
+  int fs_dir_fd = -1, r;
+  size_t nkeep = 0, i;
 
   r = vm_impl_console_open (vm, err);
   if (r < 0)
@@ -380,6 +385,12 @@ qemu_start (struct vm *vm, rv_error_t *err)
     keep[nkeep++] = fs_dir_fd;
   if (vm->tap_fd >= 0)
     keep[nkeep++] = vm->tap_fd;
+  for (i = 0; i < vm->n_nics; i++)
+    {
+      keep[nkeep++] = vm->nics[i].tap_fd;
+      if (vm->nics[i].vhost_fd >= 0)
+        keep[nkeep++] = vm->nics[i].vhost_fd;
+    }
 
   cmdline = qemu_guest_cmdline (c->agent_port, c->debug, p->accel == VM_ACCEL_TCG ? p->tsc_khz : 0,
                                 c->kernel_params);
@@ -397,6 +408,8 @@ qemu_start (struct vm *vm, rv_error_t *err)
   spec.fs_tag = "runvm";
   spec.tap_fd = vm->tap_fd;
   spec.net_mac = vm->net_mac;
+  spec.nics = vm->nics;
+  spec.n_nics = vm->n_nics;
   spec.sandbox = true;
   if (spec.vsock != QEMU_VSOCK_VHOST)
     spec.vhost_fd = -1;

@@ -206,6 +206,27 @@ qemu_build_argv (const struct qemu_spec *s)
       arg2 (&argv, "-device", o);
     }
 
+  for (size_t i = 0; i < s->n_nics; i++)
+    {
+      const struct net_qemu_nic *nic = &s->nics[i];
+      o = opt_start ("tap");
+      qemu_opt_add (&o, "id", nic->id);
+      qemu_opt_add_u64 (&o, "fd", (uint64_t) nic->tap_fd);
+      if (nic->vhost_fd >= 0)
+        {
+          qemu_opt_add (&o, "vhost", "on");
+          qemu_opt_add_u64 (&o, "vhostfd", (uint64_t) nic->vhost_fd);
+        }
+      arg2 (&argv, "-netdev", o);
+      o = opt_start ("virtio-net-device");
+      qemu_opt_add (&o, "netdev", nic->id);
+      if (nic->mac[0])
+        qemu_opt_add (&o, "mac", nic->mac);
+      if (nic->mtu > 0)
+        qemu_opt_add_u64 (&o, "host_mtu", nic->mtu);
+      arg2 (&argv, "-device", o);
+    }
+
   if (s->sandbox)
     {
       o = opt_start ("on");
@@ -230,8 +251,12 @@ qemu_guest_cmdline (uint32_t agent_port, bool debug, uint32_t tsc_khz, char *con
    * debugging.  Panics still print (KERN_EMERG).  */
   if (!debug)
     strv_append (&w, "quiet");
-  /* A panic reboots at once, which -no-reboot turns into QEMU exiting.  */
+  /* A panic reboots at once, which -no-reboot turns into QEMU exiting.
+   * microvm has no keyboard controller and no ACPI reset register for the
+   * kernel's usual ways to reboot, so a panic (sysrq c, an oops) would
+   * hang the guest with QEMU running: a triple fault resets any x86.  */
   strv_append (&w, "panic=-1");
+  strv_append (&w, "reboot=t");
   if (tsc_khz)
     {
       snprintf (buf, sizeof (buf), "tsc_early_khz=%u", tsc_khz);

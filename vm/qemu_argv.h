@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "vm/config.h"
+#include "vm/net.h"
 
 enum qemu_vsock
 {
@@ -43,6 +44,9 @@ struct qemu_spec
 
   int tap_fd;          /* an open tap device for virtio-net, -1 for none */
   const char *net_mac; /* "52:54:00:..", NULL for QEMU's choice */
+  /* More NICs, after tap_fd's (vm/net.h: net_qemu_nics).  */
+  const struct net_qemu_nic *nics;
+  size_t n_nics;
 
   bool sandbox; /* -sandbox on: QEMU's own seccomp filter */
 };

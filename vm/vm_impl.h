@@ -20,6 +20,8 @@ struct vm
   void *on_line_data;
   int tap_fd;
   char *net_mac;
+  struct net_qemu_nic *nics; /* vm_add_nics: fds our own */
+  size_t n_nics;
 
   struct vm_console console;
   bool console_open;

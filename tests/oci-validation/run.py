@@ -25,6 +25,19 @@ cases run with build/tests/oci/lc-run (libcontainer directly), runc, or
 Output: TAP, then "N passed, N failed".  After every case the suite checks
 that nothing is left: no mount of the bundle, no process inside it, no
 cgroup directory.
+
+    run.py --rootfs DIR --cli "RUNTIME [GLOBAL FLAGS]" [--vm] ...
+
+drives a runc-compatible command line through the whole lifecycle instead
+of `run`: `create --pid-file` (the pid file names the process `state`
+reports, which must be alive and in linux.cgroupsPath, whose values must
+be the configured ones), `state` (created), `start`, the container's
+process exits (its exit status is the workload's: the suite is a child
+subreaper, so it reaps that process as engines do), `state` (stopped),
+`delete`, `state` (gone).  The workload's output is create's stdout.
+With --vm the runtime runs containers in VMs: the namespace checks that
+compare with the host's namespaces are left out (the guest has its own),
+and the cases in VM_SKIP are skipped with their reason.
 """
 
 import argparse
@@ -41,6 +54,102 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+# What a VM cannot do, by case: reported as skipped with the reason.
+VM_SKIP = {
+    "cgroup-blkio": "throttles a host block device by major:minor; the guest has block devices of its own",
+    "mounts-kinds": "an overlay whose layers are host directories: the guest's overlayfs refuses layers on virtio-fs (EINVAL)",
+    "mounts-propagation": "mount propagation does not cross between the host and the VM",
+    "ns-join": "a VM cannot join namespaces of the host",
+    "ns-join-mount": "a VM cannot join namespaces of the host",
+    "ns-join-user": "a VM cannot join namespaces of the host",
+    "userns": "TODO: in the guest, a user namespace's root gets EACCES making the virtio-fs rootfs mount private",
+}
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper():
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def reap(pid, timeout):
+    """Exit status (as a shell gives it) of PID, a child of ours (we are
+    a subreaper), or None after TIMEOUT seconds; other children that exit
+    meanwhile are reaped too."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            got, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if got == pid:
+            return 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        if got == 0:
+            if time.time() > deadline:
+                return None
+            time.sleep(0.02)
+
+
+def cgroup_dirs(path):
+    """The directories of cgroup PATH in every hierarchy: {name: dir}."""
+    out = {}
+    for h in glob.glob("/sys/fs/cgroup/*") + ["/sys/fs/cgroup"]:
+        d = h + path
+        if os.path.exists(d + "/cgroup.procs"):
+            out[os.path.basename(h) or "unified"] = d
+    return out
+
+
+def read(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def host_cgroup_checks(config, pid, vm):
+    """(ok, text) pairs: linux.cgroupsPath on the host holds the configured
+    values and, for a VM, the container's process (the monitor)."""
+    out = []
+    path = config.get("linux", {}).get("cgroupsPath")
+    res = config.get("linux", {}).get("resources", {})
+    if not path or not path.startswith("/"):
+        return out
+    dirs = cgroup_dirs(path)
+    out.append((bool(dirs), "host: cgroup %s exists (%s)" % (path, ", ".join(sorted(dirs)) or "nowhere")))
+    if vm:
+        holds = any(str(pid) in (read(d + "/cgroup.procs") or "").split() for d in dirs.values())
+        out.append((holds, "host: cgroup %s holds the container's process %d" % (path, pid)))
+    mem, cpu, pids = res.get("memory", {}), res.get("cpu", {}), res.get("pids", {})
+    v1 = {
+        ("memory", "memory.limit_in_bytes"): mem.get("limit"),
+        ("memory", "memory.soft_limit_in_bytes"): mem.get("reservation"),
+        ("memory", "memory.memsw.limit_in_bytes"): mem.get("swap"),
+        ("cpu", "cpu.shares"): cpu.get("shares"),
+        ("cpu", "cpu.cfs_quota_us"): cpu.get("quota"),
+        ("cpu", "cpu.cfs_period_us"): cpu.get("period"),
+        ("pids", "pids.max"): pids.get("limit"),
+        ("cpuset", "cpuset.cpus"): cpu.get("cpus"),
+    }
+    for (ctl, f), want in v1.items():
+        if want is None:
+            continue
+        d = next((dirs[k] for k in dirs if ctl in k.split(",")), None)
+        if d is None and "unified" in dirs and ctl in (read("/sys/fs/cgroup/cgroup.controllers") or "").split():
+            d = dirs["unified"]
+            f = {"memory.limit_in_bytes": "memory.max", "memory.soft_limit_in_bytes": "memory.low",
+                 "pids.max": "pids.max", "cpuset.cpus": "cpuset.cpus"}.get(f)
+        if d is None or f is None:
+            continue
+        got = read(d + "/" + f)
+        if f == "pids.max" and want == -1:
+            want = "max"
+        out.append((got == str(want), "host: %s/%s = %s (got %s)" % (path, f, want, got)))
+    return out
 
 BASE = {
     "ociVersion": "1.2.0",
@@ -202,6 +311,9 @@ def run_case(name, case, opts, counter):
                                         text.replace("\n", "\\n")))
 
     skip = case.get("skip_if")
+    if opts.vm and name in VM_SKIP:
+        counter[0] += 1
+        return ["ok %d - %s # SKIP in a VM: %s" % (counter[0] + counter[1], name, VM_SKIP[name])]
     if skip in ("apparmor", "selinux") and lsm_enabled(skip):
         counter[0] += 1
         return ["ok %d - %s # SKIP %s is enabled on this host" % (counter[0] + counter[1], name, skip)]
@@ -242,11 +354,12 @@ def run_case(name, case, opts, counter):
             config["process"]["args"] = case["args"]
         config = substitute(config, subs)
         ann = config.setdefault("annotations", {})
+        # A VM's namespaces are the guest's: nothing to compare with ours.
         for t, p in NS_PROC.items():
-            if os.path.exists("/proc/self/ns/" + p):
+            if os.path.exists("/proc/self/ns/" + p) and not opts.vm:
                 ann["org.runvm.test.host-ns." + t] = ino("/proc/self/ns/" + p)
         for ns in config.get("linux", {}).get("namespaces", []):
-            if ns.get("path"):
+            if ns.get("path") and not opts.vm:
                 ann["org.runvm.test.join-ns." + ns["type"]] = ino(ns["path"])
         config["mounts"].append({"destination": "/.oci-config.json", "type": "bind",
                                  "source": os.path.join(bundle, "oci-config.json"), "options": ["bind", "ro"]})
@@ -254,15 +367,18 @@ def run_case(name, case, opts, counter):
             with open(os.path.join(bundle, f), "w") as out:
                 json.dump(config, out, indent=2)
 
-        cmd = opts.runner.split() + (["--no-pivot"] if case.get("no_pivot") else []) + ["-b", bundle, cid]
-        try:
-            p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               timeout=opts.timeout)
-            out = p.stdout.decode(errors="replace").replace("\r", "")
-            err = p.stderr.decode(errors="replace").replace("\r", "")
-            rc = p.returncode
-        except subprocess.TimeoutExpired:
-            out, err, rc = "", "timed out", -1
+        if opts.cli:
+            out, err, rc = lifecycle(opts, case, config, bundle, cid, emit)
+        else:
+            cmd = opts.runner.split() + (["--no-pivot"] if case.get("no_pivot") else []) + ["-b", bundle, cid]
+            try:
+                p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   timeout=opts.timeout)
+                out = p.stdout.decode(errors="replace").replace("\r", "")
+                err = p.stderr.decode(errors="replace").replace("\r", "")
+                rc = p.returncode
+            except subprocess.TimeoutExpired:
+                out, err, rc = "", "timed out", -1
         if opts.verbose:
             sys.stderr.write("== %s: rc=%d\n%s%s\n" % (name, rc, out, err))
 
@@ -310,6 +426,131 @@ def run_case(name, case, opts, counter):
     return lines
 
 
+class ConsoleSocket:
+    """--console-socket: receives the pty master the runtime sends (its
+    name as the message, the fd as SCM_RIGHTS) and reads it until the
+    other side is gone."""
+
+    def __init__(self, path):
+        import socket
+        import threading
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(1)
+        self.sock.settimeout(300)
+        self.buf = []
+        self.name = None
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        import socket
+        try:
+            conn, _ = self.sock.accept()
+            msg, fds, _, _ = socket.recv_fds(conn, 1024, 1)
+            conn.close()
+        except OSError:
+            return
+        if not fds:
+            return
+        self.name = msg.decode(errors="replace")
+        master = fds[0]
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            self.buf.append(data)
+        os.close(master)
+
+    def output(self):
+        self.thread.join(timeout=10)
+        return b"".join(self.buf).decode(errors="replace")
+
+    def close(self):
+        self.sock.close()
+
+
+def lifecycle(opts, case, config, bundle, cid, emit):
+    """The case through create, state, start, exit, state, delete (see the
+    module's docstring).  Returns (stdout, stderr, status) as `run` would
+    give them: the workload's output and exit status, or the error of the
+    verb that failed."""
+    rt = opts.cli.split()
+    work = tempfile.mkdtemp(prefix="lc-", dir=opts.tmp)
+    pid_file = os.path.join(work, "pid")
+    out_path, err_path = os.path.join(work, "out"), os.path.join(work, "err")
+
+    def verb(*args):
+        p = subprocess.run(rt + list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=opts.timeout)
+        return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+    def state():
+        rc, o, e = verb("state", cid)
+        try:
+            return json.loads(o) if rc == 0 else {"error": e.strip()}
+        except ValueError:
+            return {"error": "not JSON: " + o}
+
+    def collected(rc, extra=""):
+        o = (read(out_path) or "") + (console.output() if console else "")
+        e = (read(err_path) or "") + extra
+        return o.replace("\r", ""), e.replace("\r", ""), rc
+
+    console = None
+    if config.get("process", {}).get("terminal"):
+        console = ConsoleSocket(os.path.join(work, "console.sock"))
+    try:
+        create = rt + ["create", "--pid-file", pid_file] + (["--no-pivot"] if case.get("no_pivot") else []) + (
+            ["--console-socket", console.path] if console else []) + ["-b", bundle, cid]
+        # The workload's stdio is create's, kept by the container's process:
+        # files, so that waiting for create does not wait for the workload.
+        with open(out_path, "w") as o, open(err_path, "w") as e:
+            p = subprocess.Popen(create, stdin=subprocess.DEVNULL, stdout=o, stderr=e)
+            rc = reap(p.pid, opts.timeout)
+            p.returncode = rc
+        if rc != 0:
+            left = [c for c in (verb("list", "-q")[1].split()) if c == cid]
+            emit(not left and not os.path.exists(pid_file),
+                 "a failed create leaves no state and no pid file (%s)" % (left or "none"))
+            return collected(rc if rc is not None else -1)
+
+        pid = int(read(pid_file) or 0)
+        st = state()
+        emit(st.get("status") == "created" and st.get("pid") == pid and pid > 0,
+             "state after create: created, pid %d as the pid file (got %s)" % (pid, st))
+        for ok, text in host_cgroup_checks(config, pid, opts.vm):
+            emit(ok, text)
+
+        rc, o, e = verb("start", cid)
+        if rc != 0:
+            verb("delete", "--force", cid)
+            reap(pid, 30)
+            return collected(rc, e)
+        status = reap(pid, opts.timeout)
+        if status is None:
+            verb("kill", cid, "KILL")
+            status = reap(pid, 30)
+            emit(False, "the container's process did not exit in time")
+        st = state()
+        emit(st.get("status") == "stopped", "state after exit: stopped (got %s)" % st.get("status", st))
+        rc, o, e = verb("delete", cid)
+        emit(rc == 0, "delete after exit (%s)" % e.strip())
+        st = state()
+        emit("does not exist" in st.get("error", ""), "state after delete: does not exist (got %s)" % st)
+        return collected(status)
+    finally:
+        if console:
+            console.close()
+        shutil.rmtree(work, ignore_errors=True)
+        if cid in verb("list", "-q")[1].split():
+            verb("delete", "--force", cid)
+
+
 def emit_bundles(opts):
     """Writes the cases as bundles for a guest to run without Python:
     DIR/NAME/{config.json,oci-config.json,expect,setup.sh}, paths as the
@@ -352,6 +593,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rootfs")
     ap.add_argument("--runner")
+    ap.add_argument("--cli", help="a runc-compatible runtime and its global flags, driven through create, state, "
+                    "start, delete instead of `run`")
+    ap.add_argument("--vm", action="store_true", help="the runtime runs each container in a VM")
     ap.add_argument("--emit", help="write the cases as bundles for a guest into this directory, run nothing")
     ap.add_argument("--cases", default=os.path.join(HERE, "cases"))
     ap.add_argument("--filter", default="", help="comma-separated parts of case names")
@@ -362,8 +606,10 @@ def main():
     opts = ap.parse_args()
     if opts.emit:
         return emit_bundles(opts)
-    if not opts.rootfs or not opts.runner:
-        ap.error("--rootfs and --runner are needed to run cases")
+    if not opts.rootfs or not (opts.runner or opts.cli):
+        ap.error("--rootfs and --runner (or --cli) are needed to run cases")
+    if opts.cli:
+        become_subreaper()
 
     counter = [0, 0]
     for path in sorted(glob.glob(os.path.join(opts.cases, "*.json"))):

@@ -170,6 +170,7 @@ Test (qemu_cmdline, tcg_guest_contract)
   cr_assert (strv_contains (w, "console=ttyS0"));
   cr_assert (strv_contains (w, "runvm.port=1024"));
   cr_assert (strv_contains (w, "panic=-1"));
+  cr_assert (strv_contains (w, "reboot=t"));
   cr_assert (strv_contains (w, "tsc_early_khz=2445430"));
   cr_assert (strv_contains (w, "quiet"));
   cr_assert (strv_contains (w, "cryptomgr.notests"));

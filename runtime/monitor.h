@@ -1,0 +1,50 @@
+/* The monitor: the container's process on the host (docs/lifecycle.md).
+ *
+ * `runvm create` forks it and waits on SYNC_FD (a SOCK_SEQPACKET socket)
+ * for one message:
+ *
+ *   "C<launcher> <transport>"
+ *                        created: the container waits in the guest for
+ *                        `start`; TRANSPORT (agent_transport_to_string,
+ *                        a socket path relative to the state directory
+ *                        when it lies there) reaches its agent
+ *   "E<errno> <message>" the monitor failed and has undone what it made
+ *                        except its cgroup (it cannot remove the cgroup
+ *                        it is in); it exits right after.
+ *
+ * After "C" it relays stdio, forwards signals, waits for the workload,
+ * records its exit status, stops the VM and exits with that status.  */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "runtime/runtime.h"
+#include "spec/config.h"
+
+struct rt_monitor_args
+{
+  const struct rt_global *g;
+  const char *id;
+  const char *bundle;    /* absolute */
+  const char *state_dir; /* <root>/<id> */
+  const struct spec_config *config;
+  const char *config_text; /* the bundle's config.json as read, for hooks' sake */
+  const char *host_cgroup; /* NULL: none */
+  const char *console_socket;
+  bool no_pivot;
+  bool no_new_keyring;
+  /* process.terminal without a console socket (`runvm run` in the
+   * foreground): the monitor's own stdin and stdout are the terminal.  */
+  bool own_terminal;
+  int sync_fd;
+  int lock_fd; /* the creator's state lock: closed first thing */
+};
+
+/* Runs the monitor in the calling (just forked) process.  Never returns.  */
+void rt_monitor_main (const struct rt_monitor_args *a) __attribute__ ((noreturn));
+
+/* The status a monitor exits with when the VM went away without the
+ * workload's exit status (QEMU or a helper killed, a guest kernel panic):
+ * what an init killed by SIGKILL gives.  */
+#define RT_EXIT_VM_GONE (128 + 9)

@@ -1,0 +1,397 @@
+/* The lifecycle through the command line, with the `host` launcher (the
+ * agent as a host process: the same monitor, protocol and state as with a
+ * VM, in milliseconds): create, start, run, state, kill, delete, stdio and
+ * exit codes, pid files, and the errors a user can cause.  The same
+ * verbs with the qemu launcher run in tests/oci-validation.  */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/utils.h"
+#include "tests/unit/support/bundle.h"
+
+static struct tb t;
+
+static void
+setup (void)
+{
+  /* The host launcher unless RUNVM_TEST_LAUNCHER names another (make
+   * check-lifecycle-vm runs these tests with VMs too).  */
+  setenv ("RUNVM_LAUNCHER", getenv ("RUNVM_TEST_LAUNCHER") ? getenv ("RUNVM_TEST_LAUNCHER") : "host", 1);
+  tb_init (&t);
+}
+
+static void
+teardown (void)
+{
+  tb_fini (&t);
+}
+
+TestSuite (runtime_lifecycle, .init = setup, .fini = teardown, .timeout = 60);
+
+static char *
+path_in (const char *dir, const char *name)
+{
+  return xasprintf ("%s/%s", dir, name);
+}
+
+Test (runtime_lifecycle, run_relays_stdio_and_exits_with_the_status)
+{
+  struct tb_result r = { 0 };
+
+  tb_config (&t, "echo out; echo err >&2; cat; echo after-eof; exit 3", TB_NS_DEFAULT, "");
+  tb_runvm (&t, &r, "from stdin\n", "run", "-b", t.bundle, "c1", NULL);
+  cr_assert_eq (r.status, 3, "%s", r.err);
+  cr_assert_str_eq (r.out, "out\nfrom stdin\nafter-eof\n");
+  cr_assert_str_eq (r.err, "err\n");
+  tb_result_free (&r);
+  /* run deletes the container once it has exited.  */
+  tb_runvm (&t, &r, NULL, "list", "-q", NULL);
+  cr_assert_str_eq (r.out, "");
+  tb_result_free (&r);
+}
+
+Test (runtime_lifecycle, run_a_killed_workload_gives_128_plus_the_signal)
+{
+  struct tb_result r = { 0 };
+
+  /* No pid namespace: the shell is not an init that ignores signals.  */
+  tb_config (&t, "kill -KILL $$", "{\"type\":\"mount\"},{\"type\":\"uts\"}", "");
+  tb_runvm (&t, &r, NULL, "run", "-b", t.bundle, "c2", NULL);
+  cr_assert_eq (r.status, 137, "%s", r.err);
+  tb_result_free (&r);
+}
+
+Test (runtime_lifecycle, states_through_create_start_exit_delete)
+{
+  _cleanup_free_ char *pidfile = path_in (t.dir, "pid"), *pidtext = NULL, *out = NULL;
+  char *status;
+  struct tb_result r = { 0 };
+  pid_t pid = 0, monitor;
+  int code;
+
+  tb_config (&t, "read line; echo got $line; exit 5", TB_NS_DEFAULT, "");
+  tb_runvm (&t, &r, "hello\n", "create", "-b", t.bundle, "--pid-file", pidfile, "c3", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  out = xstrdup (r.out_path);
+  tb_result_free (&r);
+
+  /* The pid file names the container's process: the monitor.  */
+  pidtext = tb_read (pidfile);
+  cr_assert_not_null (pidtext);
+  monitor = atoi (pidtext);
+  free (pidtext);
+  status = tb_status (&t, "c3", &pid);
+  cr_assert_str_eq (status, "created");
+  cr_assert_eq (pid, monitor);
+  cr_assert_eq (kill (monitor, 0), 0);
+  free (status);
+
+  tb_runvm (&t, &r, NULL, "start", "c3", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tb_result_free (&r);
+  code = tb_wait_pid (monitor, 20000);
+  cr_assert_eq (code, 5, "the monitor exited with %d", code);
+  /* The workload's stdio was create's.  */
+  pidtext = tb_read (out);
+  cr_assert_str_eq (pidtext, "got hello\n");
+
+  status = tb_status (&t, "c3", &pid);
+  cr_assert_str_eq (status, "stopped");
+  cr_assert_eq (pid, 0);
+  free (status);
+  /* start once more: refused.  */
+  tb_runvm (&t, &r, NULL, "start", "c3", NULL);
+  cr_assert_eq (r.status, 1);
+  cr_assert (strstr (r.err, "cannot start a container that has stopped") != NULL, "%s", r.err);
+  tb_result_free (&r);
+
+  tb_runvm (&t, &r, NULL, "delete", "c3", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tb_result_free (&r);
+  status = tb_status (&t, "c3", &pid);
+  cr_assert_str_eq (status, "");
+  free (status);
+}
+
+Test (runtime_lifecycle, kill_by_name_and_number_reaches_the_workload)
+{
+  _cleanup_free_ char *pidfile = path_in (t.dir, "pid");
+  char *status;
+  struct tb_result r = { 0 };
+  pid_t pid = 0, monitor;
+  int code;
+
+  tb_config (&t, "trap 'exit 7' USR1; trap 'exit 8' TERM; echo ready; while :; do sleep 0.05; done",
+             TB_NS_DEFAULT, "");
+  tb_runvm (&t, &r, NULL, "run", "-d", "-b", t.bundle, "--pid-file", pidfile, "c4", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  /* The traps are set once it says so.  */
+  cr_assert (tb_wait_text (r.out_path, "ready", 20000));
+  tb_result_free (&r);
+  monitor = atoi (tb_read (pidfile));
+  status = tb_status (&t, "c4", &pid);
+  cr_assert_str_eq (status, "running");
+  free (status);
+  tb_runvm (&t, &r, NULL, "kill", "c4", "usr1", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tb_result_free (&r);
+  code = tb_wait_pid (monitor, 20000);
+  cr_assert_eq (code, 7);
+
+  tb_runvm (&t, &r, NULL, "delete", "c4", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tb_result_free (&r);
+  tb_runvm (&t, &r, NULL, "run", "-d", "-b", t.bundle, "--pid-file", pidfile, "c4", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  /* The traps are set once it says so.  */
+  cr_assert (tb_wait_text (r.out_path, "ready", 20000));
+  tb_result_free (&r);
+  monitor = atoi (tb_read (pidfile));
+  tb_runvm (&t, &r, NULL, "kill", "c4", "15", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tb_result_free (&r);
+  cr_assert_eq (tb_wait_pid (monitor, 20000), 8);
+  /* A signal to the monitor itself is forwarded too (engines signal the
+   * container's PID).  */
+  tb_runvm (&t, &r, NULL, "delete", "c4", NULL);
+  tb_result_free (&r);
+  tb_runvm (&t, &r, NULL, "run", "-d", "-b", t.bundle, "--pid-file", pidfile, "c4", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  /* The traps are set once it says so.  */
+  cr_assert (tb_wait_text (r.out_path, "ready", 20000));
+  tb_result_free (&r);
+  monitor = atoi (tb_read (pidfile));
+  cr_assert_eq (kill (monitor, SIGUSR1), 0);
+  cr_assert_eq (tb_wait_pid (monitor, 20000), 7);
+  /* Killing a stopped container is an error.  */
+  tb_runvm (&t, &r, NULL, "kill", "c4", "KILL", NULL);
+  cr_assert_eq (r.status, 1);
+  cr_assert (strstr (r.err, "container not running") != NULL, "%s", r.err);
+  tb_result_free (&r);
+}
+
+Test (runtime_lifecycle, delete_refuses_a_running_container_unless_forced)
+{
+  _cleanup_free_ char *pidfile = path_in (t.dir, "pid");
+  char *status;
+  struct tb_result r = { 0 };
+  pid_t pid, monitor;
+
+  tb_config (&t, "sleep 1000", TB_NS_DEFAULT, "");
+  tb_runvm (&t, &r, NULL, "run", "-d", "-b", t.bundle, "--pid-file", pidfile, "c5", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tb_result_free (&r);
+  monitor = atoi (tb_read (pidfile));
+  tb_runvm (&t, &r, NULL, "delete", "c5", NULL);
+  cr_assert_eq (r.status, 1);
+  cr_assert (strstr (r.err, "cannot delete container c5 that is not stopped: running") != NULL, "%s", r.err);
+  tb_result_free (&r);
+  status = tb_status (&t, "c5", &pid);
+  cr_assert_str_eq (status, "running");
+  free (status);
+
+  tb_runvm (&t, &r, NULL, "delete", "--force", "c5", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tb_result_free (&r);
+  cr_assert_eq (tb_wait_pid (monitor, 5000), 137);
+  status = tb_status (&t, "c5", &pid);
+  cr_assert_str_eq (status, "");
+  free (status);
+}
+
+Test (runtime_lifecycle, a_created_container_is_deleted_without_force)
+{
+  _cleanup_free_ char *pidfile = path_in (t.dir, "pid");
+  char *status;
+  struct tb_result r = { 0 };
+  pid_t pid, monitor;
+
+  tb_config (&t, "echo never", TB_NS_DEFAULT, "");
+  tb_runvm (&t, &r, NULL, "create", "-b", t.bundle, "--pid-file", pidfile, "c6", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tb_result_free (&r);
+  monitor = atoi (tb_read (pidfile));
+  tb_runvm (&t, &r, NULL, "delete", "c6", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tb_result_free (&r);
+  cr_assert_neq (tb_wait_pid (monitor, 5000), -1);
+  status = tb_status (&t, "c6", &pid);
+  cr_assert_str_eq (status, "");
+  free (status);
+}
+
+Test (runtime_lifecycle, errors_a_user_can_cause)
+{
+  _cleanup_free_ char *config = path_in (t.bundle, "config.json"), *entry = path_in (t.root, "c7");
+  _cleanup_free_ char *missing = path_in (t.dir, "nobundle"), *pidfile = path_in (t.dir, "pid");
+  struct tb_result r = { 0 };
+  rv_error_t err = NULL;
+
+  /* An unknown container, for every verb that takes one.  */
+  static const char *const verbs[]
+      = { "state", "start", "kill", "delete", "ps", "pause", "resume", "events" };
+  for (size_t i = 0; i < ARRAY_SIZE (verbs); i++)
+    {
+      tb_runvm (&t, &r, NULL, verbs[i], "nosuch", NULL);
+      cr_assert_eq (r.status, 1, "%s: %s", verbs[i], r.err);
+      cr_assert (strstr (r.err, "container does not exist") != NULL, "%s: %s", verbs[i], r.err);
+      tb_result_free (&r);
+    }
+
+  /* A config.json that does not parse: named, and nothing left.  */
+  cr_assert_eq (write_file_atomic (config, "{\"ociVersion\": 1}", 17, 0644, &err), 0);
+  tb_runvm (&t, &r, NULL, "create", "-b", t.bundle, "--pid-file", pidfile, "c7", NULL);
+  cr_assert_eq (r.status, 1);
+  cr_assert (strstr (r.err, "config.json") != NULL, "%s", r.err);
+  cr_assert_eq (access (entry, F_OK), -1);
+  cr_assert_eq (access (pidfile, F_OK), -1);
+  tb_result_free (&r);
+
+  /* No bundle.  */
+  tb_runvm (&t, &r, NULL, "create", "-b", missing, "c7", NULL);
+  cr_assert_eq (r.status, 1);
+  cr_assert (strstr (r.err, "nobundle/config.json`: No such file or directory") != NULL, "%s", r.err);
+  tb_result_free (&r);
+
+  /* An invalid id.  */
+  tb_config (&t, "true", TB_NS_DEFAULT, "");
+  tb_runvm (&t, &r, NULL, "create", "-b", t.bundle, "a/b", NULL);
+  cr_assert_eq (r.status, 1);
+  cr_assert (strstr (r.err, "invalid container ID format") != NULL, "%s", r.err);
+  tb_result_free (&r);
+
+  /* A failing hook fails create, and leaves nothing.  */
+  tb_config (
+      &t, "true", TB_NS_DEFAULT,
+      "\"hooks\": {\"createRuntime\": [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"echo no >&2; "
+      "exit 3\"]}]},");
+  tb_runvm (&t, &r, NULL, "create", "-b", t.bundle, "c7", NULL);
+  cr_assert_eq (r.status, 1);
+  cr_assert (strstr (r.err, "createRuntime hook `/bin/sh` exited with status 3: no") != NULL, "%s", r.err);
+  cr_assert_eq (access (entry, F_OK), -1);
+  tb_result_free (&r);
+
+  /* An id in use: the second create fails, the first container stays.  */
+  tb_config (&t, "sleep 1000", TB_NS_DEFAULT, "");
+  tb_runvm (&t, &r, NULL, "create", "-b", t.bundle, "c7", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tb_result_free (&r);
+  tb_runvm (&t, &r, NULL, "create", "-b", t.bundle, "c7", NULL);
+  cr_assert_eq (r.status, 1);
+  cr_assert (strstr (r.err, "container with id `c7` already exists") != NULL, "%s", r.err);
+  tb_result_free (&r);
+  {
+    pid_t pid;
+    _cleanup_free_ char *status = tb_status (&t, "c7", &pid);
+    cr_assert_str_eq (status, "created");
+  }
+
+  /* A terminal without a console socket, detached.  */
+  tb_runvm (&t, &r, NULL, "delete", "c7", NULL);
+  tb_result_free (&r);
+  tb_config (&t, "true", TB_NS_DEFAULT, "");
+  {
+    _cleanup_free_ char *text = tb_read (config);
+    char *p = strstr (text, "\"terminal\": false");
+    memcpy (p, "\"terminal\": true ", 17);
+    cr_assert_eq (write_file_atomic (config, text, strlen (text), 0644, &err), 0);
+  }
+  tb_runvm (&t, &r, NULL, "create", "-b", t.bundle, "c7", NULL);
+  cr_assert_eq (r.status, 1);
+  cr_assert (strstr (r.err, "cannot allocate tty if runvm will detach without setting console socket")
+                 != NULL,
+             "%s", r.err);
+  cr_assert_eq (access (entry, F_OK), -1);
+  tb_result_free (&r);
+}
+
+/* What the workload writes to its rootfs and to a bind-mounted directory
+ * is on the host; a file bound read-only (docker's /etc/hosts) is read.  */
+Test (runtime_lifecycle, writes_reach_the_host_through_the_mounts)
+{
+  _cleanup_free_ char *vol = xasprintf ("%s/vol", t.dir), *hosts = xasprintf ("%s/hosts", t.dir);
+  _cleanup_free_ char *extra = NULL, *in_vol = NULL, *in_rootfs = NULL, *rootfs_file = NULL;
+  _cleanup_free_ char *vol_file = NULL, *hosts_now = NULL;
+  struct tb_result r = { 0 };
+  rv_error_t err = NULL;
+
+  cr_assert_eq (mkdir (vol, 0755), 0);
+  cr_assert_eq (write_file_atomic (hosts, "10.1.2.3 web\n", 13, 0644, &err), 0);
+  extra = xasprintf ("\"x-mounts\": [{\"destination\": \"/vol\", \"type\": \"bind\", \"source\": \"%s\", "
+                     "\"options\": [\"rbind\"]}, {\"destination\": \"/etc/hosts\", \"type\": \"bind\", "
+                     "\"source\": \"%s\", \"options\": [\"bind\", \"ro\"]}],",
+                     vol, hosts);
+  tb_config (&t,
+             "echo in-vol > /vol/f; echo in-rootfs > /tmp/g; cat /etc/hosts; echo no > /etc/hosts || echo ro",
+             TB_NS_DEFAULT, extra);
+  /* tb_config knows no extra mounts: splice ours into its list.  */
+  {
+    _cleanup_free_ char *path = xasprintf ("%s/config.json", t.bundle), *text = tb_read (path), *fixed = NULL;
+    char *m = strstr (text, "\"mounts\": [");
+    char *x = strstr (text, "\"x-mounts\": [");
+    char *xend = strstr (x, "}],") + 1;
+    size_t head = (size_t) (m - text) + strlen ("\"mounts\": [");
+    fixed = xasprintf ("%.*s%.*s, %s", (int) head, text, (int) (xend - x - strlen ("\"x-mounts\": [")),
+                       x + strlen ("\"x-mounts\": ["), text + head);
+    cr_assert_eq (write_file_atomic (path, fixed, strlen (fixed), 0644, &err), 0);
+  }
+  tb_runvm (&t, &r, NULL, "run", "-b", t.bundle, "m1", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (strstr (r.out, "10.1.2.3 web\n") != NULL, "%s", r.out);
+  cr_assert (str_has_suffix (r.out, "ro\n"), "the read-only bind was written: %s", r.out);
+  tb_result_free (&r);
+  vol_file = xasprintf ("%s/f", vol);
+  in_vol = tb_read (vol_file);
+  cr_assert_str_eq (in_vol, "in-vol\n");
+  rootfs_file = xasprintf ("%s/rootfs/tmp/g", t.bundle);
+  in_rootfs = tb_read (rootfs_file);
+  cr_assert_str_eq (in_rootfs, "in-rootfs\n");
+  hosts_now = tb_read (hosts);
+  cr_assert_str_eq (hosts_now, "10.1.2.3 web\n");
+}
+
+/* Failures of the host's side, before any VM exists: one line naming the
+ * thing and the cause, and nothing left.  */
+Test (runtime_lifecycle, a_missing_kernel_or_kvm_fails_create_cleanly)
+{
+  _cleanup_free_ char *config = xasprintf ("%s/runvm.json", t.dir), *entry = xasprintf ("%s/c9", t.root);
+  _cleanup_free_ char *cpuinfo = tb_read ("/proc/cpuinfo");
+  const char *nokernel = "{\"launcher\": \"qemu\", \"kernel\": \"/nonexistent/vmlinuz\", \"initrd\": "
+                         "\"/nonexistent/initrd\"}";
+  _cleanup_free_ char *kvm = NULL;
+  struct tb_result r = { 0 };
+  rv_error_t err = NULL;
+
+  tb_config (&t, "true", TB_NS_DEFAULT, "");
+  unsetenv ("RUNVM_LAUNCHER");
+  setenv ("RUNVM_CONFIG", config, 1);
+  cr_assert_eq (write_file_atomic (config, nokernel, strlen (nokernel), 0644, &err), 0);
+  tb_runvm (&t, &r, NULL, "create", "-b", t.bundle, "c9", NULL);
+  cr_assert_eq (r.status, 1);
+  cr_assert (strstr (r.err, "guest kernel `/nonexistent/vmlinuz`") != NULL, "%s", r.err);
+  cr_assert (strstr (r.err, "No such file or directory") != NULL, "%s", r.err);
+  cr_assert_eq (access (entry, F_OK), -1);
+  tb_result_free (&r);
+
+  if (cpuinfo && (strstr (cpuinfo, " vmx") || strstr (cpuinfo, " svm"))
+      && access ("/dev/kvm", R_OK | W_OK) == 0)
+    {
+      unsetenv ("RUNVM_CONFIG");
+      cr_skip_test ("KVM is usable here: no error to see");
+    }
+  /* Readable files as kernel and initrd: the accelerator is checked
+   * before anything boots.  */
+  kvm = xasprintf ("{\"launcher\": \"qemu\", \"accel\": \"kvm\", \"kernel\": \"%s\", \"initrd\": \"%s\"}",
+                   config, config);
+  cr_assert_eq (write_file_atomic (config, kvm, strlen (kvm), 0644, &err), 0);
+  tb_runvm (&t, &r, NULL, "create", "-b", t.bundle, "c9", NULL);
+  cr_assert_eq (r.status, 1);
+  cr_assert (strstr (r.err, "accel kvm requested but KVM is not usable") != NULL, "%s", r.err);
+  cr_assert_eq (access (entry, F_OK), -1);
+  tb_result_free (&r);
+  unsetenv ("RUNVM_CONFIG");
+}

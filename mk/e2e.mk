@@ -8,8 +8,10 @@
 
 # The engines, what they need here, and the reference runtimes (runc is in
 # the base list).  netavark: podman's network backend; util-linux gives
-# setsid and unshare.
-DEPS += podman conmon netavark containerd docker.io iptables crun util-linux pyflakes3
+# setsid and unshare.  apparmor (only a Recommends of docker.io): Debian's
+# kernel has AppArmor on, and dockerd 20.10 then loads its default profile
+# with apparmor_parser and fails every container when the parser is missing.
+DEPS += podman conmon netavark containerd docker.io iptables crun util-linux pyflakes3 apparmor
 
 E2E_RUNTIME ?= $(abspath $(B))/bin/runvm
 E2E_ARGS ?=

@@ -15,7 +15,9 @@ GUEST_JOBS ?= 2
 GUEST_MODULES := virtio_mmio vmw_vsock_virtio_transport fuse virtiofs overlay virtio_net
 AGENT_STATIC ?= $(B)/bin/runvm-agent.static
 
-DEPS += bc bison flex libelf-dev dpkg-dev
+# The minimal kernel: kbuild needs bc, bison, flex and libelf; its bzImage is
+# LZ4-compressed (vm/guest/min.config), which needs the lz4 program.
+DEPS += bc bison flex libelf-dev dpkg-dev lz4
 
 GUEST_KVER = $(shell cat $(GUEST_DIR)/kernel-version 2>/dev/null)
 guest_mods = $(foreach m,$(GUEST_MODULES),-m $(m))

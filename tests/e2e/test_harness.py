@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Self-tests of the e2e harness: the parts that decide pass, fail and
-leak, checked without any engine.  Run by `make check-e2e` (always, also
-without RUNVM_E2E) as `python3 tests/e2e/test_harness.py`."""
+leak, checked without any engine.  Run by `make check-e2e` (before the
+engine suites) as `python3 tests/e2e/test_harness.py`."""
 
 import importlib.machinery
 import importlib.util

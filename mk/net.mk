@@ -23,3 +23,9 @@ check-net: all guest
 	python3 tests/net/cli --runvm $(abspath $(B))/bin/runvm
 
 check-e2e:: check-net
+
+# bench/net/run: TCP throughput and round trip host -> container, runvm
+# beside runc in the same namespace (also part of make bench).
+.PHONY: bench-net
+bench-net: all guest
+	bench/net/run

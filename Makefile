@@ -118,7 +118,7 @@ DEPS := build-essential pkg-config clang clang-format libclang-rt-14-dev git \
 
 # A fresh machine may have no package lists yet, or stale ones: the install
 # is retried once after `apt-get update`.
-APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(sort $(DEPS))
+APT_INSTALL = DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(sort $(DEPS))
 deps:
 	$(APT_INSTALL) || { apt-get update && $(APT_INSTALL); }
 

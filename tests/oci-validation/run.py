@@ -63,7 +63,6 @@ VM_SKIP = {
     "ns-join": "a VM cannot join namespaces of the host",
     "ns-join-mount": "a VM cannot join namespaces of the host",
     "ns-join-user": "a VM cannot join namespaces of the host",
-    "userns": "TODO: in the guest, a user namespace's root gets EACCES making the virtio-fs rootfs mount private",
 }
 
 PR_SET_CHILD_SUBREAPER = 36

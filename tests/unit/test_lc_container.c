@@ -332,6 +332,63 @@ Test (lc_container, user_namespace_with_mappings, .fini = tb_cleanup)
   tb_fini (&b);
 }
 
+/* A user namespace in a network namespace it does not own (here the
+ * host's; in a VM the guest's, which the agent configured) may not mount
+ * sysfs: a read-only one becomes a read-only bind of the caller's /sys,
+ * submounts included; a writable one fails.  */
+Test (lc_container, user_namespace_without_network_namespace_sysfs, .fini = tb_cleanup)
+{
+  struct tb b;
+  _cleanup_free_ char *out = NULL;
+  struct spec_id_mapping uid = { 0, 100000, 65536 }, gid = { 0, 100000, 65536 };
+  rv_error_t err = NULL;
+  size_t i, sys = 0;
+  int status;
+
+  tb_init (&b);
+  tb_sh ("chmod 755 %s && chown -R 100000:100000 %s", b.dir, b.rootfs);
+  for (i = 0; i < b.lx.namespaces_len; i++)
+    if (str_eq (b.ns[i].type, "network"))
+      {
+        free (b.ns[i].type);
+        b.ns[i].type = xstrdup ("user");
+      }
+  b.lx.uid_mappings = &uid;
+  b.lx.uid_mappings_len = 1;
+  b.lx.gid_mappings = &gid;
+  b.lx.gid_mappings_len = 1;
+  /* Every mount at or under /sys read-only, sysfs's content there, and
+   * the config's cgroup mount on top of the bound /sys/fs/cgroup.  */
+  tb_args (&b, "/bin/sh", "-c",
+           "busybox awk '$5 == \"/sys\" || $5 ~ \"^/sys/\" { n++; if ($6 !~ /^ro/) print \"rw\", $5 } "
+           "END { print (n > 0) }' /proc/self/mountinfo; "
+           "test -d /sys/kernel && echo kernel; "
+           "t=$(busybox awk '$5 == \"/sys/fs/cgroup\" { t = $9 } END { print t }' /proc/self/mountinfo); "
+           "case $t in tmpfs|cgroup2) echo cgroup ;; *) echo \"$t\" ;; esac; "
+           "busybox awk '$5 == \"/sys\" { print $6 }' /proc/self/mountinfo | grep -c 'nosuid,nodev,noexec'",
+           NULL);
+  run_ok (&b, &out);
+  cr_assert_str_eq (out, "1\nkernel\ncgroup\n1\n");
+
+  /* A writable sysfs is not made up from the caller's.  */
+  for (i = 0; i < b.c.mounts_len; i++)
+    if (str_eq (b.mounts[i].type, "sysfs"))
+      {
+        sys = i;
+        strv_free (b.mounts[i].options);
+        b.mounts[i].options = tb_strv ("nosuid", "noexec", "nodev", NULL);
+      }
+  cr_assert_lt (tb_run (&b, &out, &status, &err), 0);
+  cr_assert_eq (err->status, EPERM, "%s", err->msg);
+  {
+    _cleanup_free_ char *want = xasprintf ("mounts[%zu] (`/sys`)", sys);
+    cr_assert (strstr (err->msg, want) != NULL, "%s", err->msg);
+  }
+  rv_error_release (&err);
+  tb_assert_clean (&b);
+  tb_fini (&b);
+}
+
 Test (lc_container, no_pivot_readonly_root_masked_paths, .fini = tb_cleanup)
 {
   struct tb b;

@@ -36,7 +36,8 @@ setup (void)
   cr_assert_eq (mount ("", "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
   dir = xstrdup ("/tmp/rv-guestcfg-XXXXXX");
   cr_assert_not_null (mkdtemp (dir));
-  sh ("mkdir -p %s/b/rootfs %s/b/ovl/l1 %s/b/ovl/l2 %s/b/ovl/upper %s/b/ovl/work %s/b/ovl/up,p:er %s/other/work "
+  sh ("mkdir -p %s/b/rootfs %s/b/ovl/l1 %s/b/ovl/l2 %s/b/ovl/upper %s/b/ovl/work %s/b/ovl/up,p:er "
+      "%s/other/work "
       "%s/state/shared",
       dir, dir, dir, dir, dir, dir, dir, dir);
 }
@@ -47,7 +48,8 @@ teardown (void)
   if (dir == NULL)
     return;
   /* The share's binds first: rm would reach the bundle through them.  */
-  sh ("grep -o ' %s/state/shared[^ ]*' /proc/self/mountinfo | sort -r | while read -r m; do umount -l \"$m\"; done; "
+  sh ("grep -o ' %s/state/shared[^ ]*' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "
+      "\"$m\"; done; "
       "rm -rf %s",
       dir, dir);
   free (dir);
@@ -58,13 +60,15 @@ static struct spec_config *
 config_with_overlay (const char *options_json)
 {
   _cleanup_free_ char *json = xasprintf (
-      "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"}, \"process\": {\"cwd\": \"/\", \"args\": [\"sh\"]},"
+      "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"}, \"process\": {\"cwd\": \"/\", \"args\": "
+      "[\"sh\"]},"
       " \"mounts\": [{\"destination\": \"/tmp\", \"type\": \"tmpfs\", \"source\": \"tmpfs\"},"
       " {\"destination\": \"/m\", \"type\": \"overlay\", \"source\": \"overlay\", \"options\": %s}]}",
       options_json);
   struct spec_config *c = NULL;
   rv_error_t err = NULL;
-  cr_assert_eq (spec_config_parse ("config.json", json, strlen (json), &c, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (spec_config_parse ("config.json", json, strlen (json), &c, &err), 0, "%s",
+                err ? err->msg : "");
   return c;
 }
 

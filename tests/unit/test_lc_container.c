@@ -306,6 +306,82 @@ Test (lc_container, failing_and_slow_hooks_stop_create, .fini = tb_cleanup)
   tb_fini (&b);
 }
 
+static void
+on_term (int sig)
+{
+  (void) sig;
+}
+
+/* The caller's signal state does not reach the container's processes:
+ * neither its mask nor what it ignores, on the init and on an exec'd
+ * process; and the caller's own mask is back after each call.  */
+Test (lc_container, processes_start_with_default_signal_state, .fini = tb_cleanup)
+{
+  static const char zero[] = "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n";
+  struct tb b;
+  struct lc_create_opts o = { 0 };
+  struct lc_container *c = NULL;
+  struct lc_stdio io = { -1, -1, -1 };
+  struct sigaction term = { .sa_handler = on_term };
+  _cleanup_free_ char *out = NULL;
+  rv_error_t err = NULL;
+  sigset_t block, now;
+  int fds[2], status;
+  pid_t epid;
+
+  sigemptyset (&term.sa_mask);
+  cr_assert_eq (sigaction (SIGTERM, &term, NULL), 0);
+  cr_assert_neq (signal (SIGUSR2, SIG_IGN), SIG_ERR);
+  sigemptyset (&block);
+  sigaddset (&block, SIGUSR1);
+  sigaddset (&block, SIGINT);
+  cr_assert_eq (sigprocmask (SIG_SETMASK, &block, NULL), 0);
+
+  tb_init (&b);
+  tb_args (&b, "/bin/sleep", "1000", NULL);
+  o.id = b.id;
+  o.config = &b.c;
+  o.bundle = b.dir;
+  o.stdio = io;
+  cr_assert_eq (lc_container_create (&o, &c, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (lc_container_start (c, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (sigprocmask (SIG_SETMASK, NULL, &now), 0);
+  cr_assert (sigismember (&now, SIGUSR1) && sigismember (&now, SIGINT) && !sigismember (&now, SIGTERM),
+             "the caller's mask changed");
+
+  cr_assert_eq (pipe2 (fds, O_CLOEXEC), 0);
+  io.out = fds[1];
+  io.err = fds[1];
+  {
+    struct spec_process p = b.p;
+    /* grep itself, no shell in between: a shell sets dispositions.  */
+    char *args[] = { "/bin/grep", "-E", "^Sig(Blk|Ign)", "/proc/1/status", "/proc/self/status", NULL };
+    p.args = args;
+    cr_assert_eq (lc_container_exec (c, &p, io, &epid, NULL, &err), 0, "%s", err ? err->msg : "");
+  }
+  close (fds[1]);
+  out = tb_read_all (fds[0]);
+  close (fds[0]);
+  cr_assert_eq (waitpid (epid, &status, 0), epid);
+  cr_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0, "%s", out);
+  {
+    _cleanup_free_ char *want = NULL;
+    want = xasprintf (
+        "/proc/1/status:SigBlk:\t0000000000000000\n/proc/1/status:SigIgn:\t0000000000000000\n"
+        "/proc/self/status:SigBlk:\t0000000000000000\n/proc/self/status:SigIgn:\t0000000000000000\n");
+    cr_assert_str_eq (out, want, "init and exec'd process: %s (want each %s)", out, zero);
+  }
+  cr_assert_eq (sigprocmask (SIG_SETMASK, NULL, &now), 0);
+  cr_assert (sigismember (&now, SIGUSR1) && sigismember (&now, SIGINT), "the caller's mask changed");
+
+  cr_assert_eq (lc_container_kill (c, SIGKILL, false, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (waitpid (lc_container_pid (c), &status, 0), lc_container_pid (c));
+  cr_assert_eq (lc_container_destroy (c, &err), 0, "%s", err ? err->msg : "");
+  lc_container_free (c);
+  tb_assert_clean (&b);
+  tb_fini (&b);
+}
+
 Test (lc_container, user_namespace_with_mappings, .fini = tb_cleanup)
 {
   struct tb b;

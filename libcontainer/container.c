@@ -54,6 +54,7 @@
 #include "libcontainer/lsm.h"
 #include "libcontainer/path.h"
 #include "libcontainer/rootfs.h"
+#include "libcontainer/signals.h"
 #include "libcontainer/sync.h"
 
 int
@@ -416,7 +417,7 @@ userns_with_maps (const struct lc_mount *m, int *ret_fd, rv_error_t *err)
 
   if (pipe2 (p, O_CLOEXEC) < 0)
     return rv_error_make (err, errno, "pipe");
-  pid = fork ();
+  pid = lc_fork_blocked ();
   if (pid < 0)
     {
       close (p[0]);
@@ -667,7 +668,7 @@ lc_container_create (const struct lc_create_opts *o, struct lc_container **ret, 
   child.preserve = o->preserve_fds;
   child.preserve_len = o->preserve_fds_len;
 
-  helper = fork ();
+  helper = lc_fork_blocked ();
   if (helper < 0)
     {
       r = rv_error_make (err, errno, "fork");

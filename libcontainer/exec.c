@@ -26,6 +26,7 @@
 #include "common/utils.h"
 #include "libcontainer/container.h"
 #include "libcontainer/lsm.h"
+#include "libcontainer/signals.h"
 #include "libcontainer/sync.h"
 
 #ifndef CLONE_NEWTIME
@@ -230,7 +231,7 @@ lc_container_exec (struct lc_container *c, const struct spec_process *process, s
   child.stdio[1] = stdio.out;
   child.stdio[2] = stdio.err;
 
-  helper = fork ();
+  helper = lc_fork_blocked ();
   if (helper < 0)
     {
       r = rv_error_make (err, errno, "fork");

@@ -17,6 +17,7 @@ extern char **environ;
 #include "common/utils.h"
 #include "libcontainer/hooks.h"
 #include "libcontainer/process.h"
+#include "libcontainer/signals.h"
 
 #define OUTPUT_MAX 4096
 
@@ -96,14 +97,9 @@ hook_child (const struct spec_hook *h, int in, int out, char *const *env)
 {
   static char *const empty[] = { NULL };
   char *argv0[] = { h->path, NULL };
-  sigset_t all;
 
-  /* Signal state the caller may have changed must not leak into the hook.  */
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      (void) signal (sig, SIG_DFL);
-  sigemptyset (&all);
-  sigprocmask (SIG_SETMASK, &all, NULL);
+  /* The caller's signal state is none of the hook's business.  */
+  lc_signals_reset ();
   if (dup2 (in, 0) < 0 || dup2 (out, 1) < 0 || dup2 (out, 2) < 0)
     _exit (127);
   /* The caller's other fds (sockets, other containers' terminals) are
@@ -144,7 +140,7 @@ run_one (const char *kind, size_t idx, const struct spec_hook *h, const char *st
   out_r = fds[0];
   out_w = fds[1];
 
-  pid = fork ();
+  pid = lc_fork_blocked ();
   if (pid < 0)
     return rv_error_make (err, errno, "%s hook `%s`: fork", kind, h->path);
   if (pid == 0)

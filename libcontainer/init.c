@@ -24,6 +24,7 @@
 #include "libcontainer/lsm.h"
 #include "libcontainer/path.h"
 #include "libcontainer/rootfs.h"
+#include "libcontainer/signals.h"
 #include "libcontainer/sync.h"
 #include "libcontainer/terminal.h"
 
@@ -87,20 +88,6 @@ move_up (int fd, int min, rv_error_t *err)
   if (nfd < 0)
     return rv_error_make (err, errno, "dup fd %d", fd);
   return nfd;
-}
-
-/* The caller's signal mask and ignored signals must not reach the
- * workload (exec keeps both).  */
-static void
-reset_signals (void)
-{
-  sigset_t none;
-  int sig;
-  for (sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      (void) signal (sig, SIG_DFL);
-  sigemptyset (&none);
-  (void) sigprocmask (SIG_SETMASK, &none, NULL);
 }
 
 /* Step 0 of both: stdio in place, the caller's other fds gone, our own
@@ -352,7 +339,8 @@ lc_init_main (struct lc_child *c)
   char **env = NULL;
   bool setgroups;
 
-  reset_signals ();
+  /* Blocked since the fork (signals.h).  */
+  lc_signals_reset ();
   STEP (c, "set up the file descriptors", setup_fds (c, &err));
 
   /* sync 1: the parent wrote our id maps and put us in the cgroup; the
@@ -475,7 +463,8 @@ lc_exec_main (struct lc_child *c)
   char **env = NULL;
   bool setgroups;
 
-  reset_signals ();
+  /* Blocked since the fork (signals.h).  */
+  lc_signals_reset ();
   STEP (c, "set up the file descriptors", setup_fds (c, &err));
   /* sync 1: the parent put us in the container's cgroup.  */
   STEP (c, "wait for the parent", lc_sync_expect (c->sock, LC_SYNC_GO, &msg, &err));

@@ -13,6 +13,7 @@
 #include "common/cleanup.h"
 #include "common/utils.h"
 #include "libcontainer/lsm.h"
+#include "libcontainer/namespaces.h"
 #include "libcontainer/path.h"
 #include "libcontainer/rootfs.h"
 
@@ -307,6 +308,40 @@ copy_tree (int from, int to, rv_error_t *err)
   return 0;
 }
 
+/* sysfs may only be mounted by the owner of the network namespace's user
+ * namespace: a container with a user namespace that joins a network
+ * namespace it does not own (the guest's, which the agent configured;
+ * the host's with no network namespace) gets EPERM.  A read-only sysfs is
+ * then the caller's /sys, bound recursively and made read-only, nosuid,
+ * nodev, noexec down to its submounts (crun does the same; runc fails).
+ * A writable one is not faked: it would hand out the caller's.  */
+static int
+sysfs_bind_fallback (const struct lc_mount *m, int target, rv_error_t *err)
+{
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+  _cleanup_close_ int tree = -1;
+
+  if (m->flags & MS_NOSUID)
+    attr.attr_set |= MOUNT_ATTR_NOSUID;
+  if (m->flags & MS_NODEV)
+    attr.attr_set |= MOUNT_ATTR_NODEV;
+  if (m->flags & MS_NOEXEC)
+    attr.attr_set |= MOUNT_ATTR_NOEXEC;
+  /* Detached first, so that the mount is read-only before it is seen.  */
+  tree = open_tree (AT_FDCWD, "/sys", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (tree < 0)
+    return rv_error_make (err, errno,
+                          "mount sysfs on `%s`: no network namespace of the user namespace's, "
+                          "and cloning `/sys` failed",
+                          m->destination);
+  if (mount_setattr (tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof (attr)) < 0)
+    return rv_error_make (err, errno, "mount sysfs on `%s`: make the bind of `/sys` read-only",
+                          m->destination);
+  if (move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return rv_error_make (err, errno, "mount sysfs on `%s`: attach the bind of `/sys`", m->destination);
+  return 0;
+}
+
 static int mount_cgroup (struct lc_rootfs_ctx *ctx, const struct lc_mount *m, int target, rv_error_t *err);
 
 static int
@@ -393,7 +428,14 @@ mount_one (struct lc_rootfs_ctx *ctx, const struct lc_mount *m, rv_error_t *err)
       if (!str_eq (m->type, "proc") && !str_eq (m->type, "sysfs") && !str_eq (m->type, "mqueue"))
         labelled = lc_lsm_mount_data (data, ctx->plan->mount_label);
       if (mount (m->source, lc_path_fd_proc (target, proc), m->type, flags, labelled ? labelled : data) < 0)
-        return rv_error_make (err, errno, "mount %s `%s` on `%s`", m->type, m->source, m->destination);
+        {
+          if (errno == EPERM && str_eq (m->type, "sysfs") && (m->flags & MS_RDONLY) && lc_ns_in_userns ())
+            r = sysfs_bind_fallback (m, target, err);
+          else
+            r = rv_error_make (err, errno, "mount %s `%s` on `%s`", m->type, m->source, m->destination);
+          if (r < 0)
+            return r;
+        }
     }
 
   r = reopen_target (ctx, target, m->destination, err);

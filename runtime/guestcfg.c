@@ -3,6 +3,7 @@
  * "Mounts from the host").  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -71,43 +72,175 @@ bind_into (const char *src, const char *dst, bool recursive, bool readonly, rv_e
   return 0;
 }
 
+/* VALUE with overlayfs's option separators (and the escape) escaped, as
+ * its option parser unescapes them.  */
+static char *
+ovl_escape (const char *value)
+{
+  size_t len = strlen (value), i, o = 0;
+  char *out = xmalloc (2 * len + 1);
+  for (i = 0; i < len; i++)
+    {
+      if (value[i] == ',' || value[i] == ':' || value[i] == '\\')
+        out[o++] = '\\';
+      out[o++] = value[i];
+    }
+  out[o] = '\0';
+  return out;
+}
+
+/* The directories of an overlayfs option value: split at the ':' that are
+ * not escaped, each unescaped, as the kernel reads them.  */
+static char **
+ovl_split (const char *value)
+{
+  char **v = NULL;
+  size_t len = strlen (value), i, o = 0;
+  _cleanup_free_ char *cur = xmalloc (len + 1);
+
+  for (i = 0; i <= len; i++)
+    {
+      if (value[i] == '\\' && i + 1 < len)
+        {
+          cur[o++] = value[++i];
+          continue;
+        }
+      if (value[i] == ':' || value[i] == '\0')
+        {
+          cur[o] = '\0';
+          if (o > 0)
+            strv_append (&v, cur);
+          o = 0;
+          continue;
+        }
+      cur[o++] = value[i];
+    }
+  return v;
+}
+
+static char *
+abs_dir (const char *bundle, const char *dir)
+{
+  return dir[0] == '/' ? xstrdup (dir) : xasprintf ("%s/%s", bundle, dir);
+}
+
+/* The index of the last option of M starting with KEY (the one the kernel
+ * keeps), or -1.  */
+static ssize_t
+last_option (const struct spec_mount *m, const char *key)
+{
+  ssize_t found = -1, o;
+  for (o = 0; m->options && m->options[o]; o++)
+    if (str_has_prefix (m->options[o], key))
+      found = o;
+  return found;
+}
+
+/* upperdir and workdir: overlayfs wants them on one mount, and every bind
+ * in the share is a mount of its own in the guest (virtio-fs announces
+ * submounts), so their common parent directory is shared once, as
+ * m/<I>.w, and both are named inside it.  Engines (podman's `:O`
+ * volumes, docker's layer directories) keep the two side by side; other
+ * layouts are refused rather than sharing an arbitrary ancestor.  */
+static int
+share_overlay_upper (struct spec_mount *m, size_t i, const char *bundle, const char *mdir, ssize_t up,
+                     ssize_t wk, rv_error_t *err)
+{
+  _cleanup_strv_ char **upper_v = ovl_split (m->options[up] + strlen ("upperdir="));
+  _cleanup_strv_ char **work_v = ovl_split (m->options[wk] + strlen ("workdir="));
+  _cleanup_free_ char *upper_in = NULL, *work_in = NULL, *upper = NULL, *work = NULL;
+  _cleanup_free_ char *dst = NULL, *ue = NULL, *we = NULL;
+  char *us, *ws;
+  int r;
+
+  if (upper_v == NULL || work_v == NULL || upper_v[1] != NULL || work_v[1] != NULL)
+    return rv_error_set (err, EINVAL, "upperdir and workdir must name one directory each");
+  upper_in = abs_dir (bundle, upper_v[0]);
+  work_in = abs_dir (bundle, work_v[0]);
+  upper = realpath (upper_in, NULL);
+  if (upper == NULL)
+    return rv_error_make (err, errno, "upperdir `%s`", upper_in);
+  work = realpath (work_in, NULL);
+  if (work == NULL)
+    return rv_error_make (err, errno, "workdir `%s`", work_in);
+  us = strrchr (upper, '/');
+  ws = strrchr (work, '/');
+  if (us == upper || ws == work)
+    return rv_error_set (err, EINVAL, "upperdir `%s` and workdir `%s`: `/` is not shared with the VM", upper,
+                         work);
+  if (us - upper != ws - work || strncmp (upper, work, (size_t) (us - upper)) != 0)
+    return rv_error_set (
+        err, EINVAL, "upperdir `%s` and workdir `%s` must be in the same directory to be shared with the VM",
+        upper, work);
+  *us = '\0';
+  dst = xasprintf ("%s/%zu.w", mdir, i);
+  r = bind_into (upper, dst, false, false, err);
+  if (r < 0)
+    return r;
+  ue = ovl_escape (us + 1);
+  we = ovl_escape (ws + 1);
+  free (m->options[up]);
+  m->options[up] = xasprintf ("upperdir=" RT_GUEST_SHARE "/m/%zu.w/%s", i, ue);
+  free (m->options[wk]);
+  m->options[wk] = xasprintf ("workdir=" RT_GUEST_SHARE "/m/%zu.w/%s", i, we);
+  return 0;
+}
+
 /* An overlay's layers are host directories named in its options
- * (lowerdir=a:b, upperdir=, workdir=): each is shared as m/<I>.<n> and
- * renamed in the options.  */
+ * (lowerdir=a:b, upperdir=, workdir=): each lower layer is shared as
+ * m/<I>.<n>, upper and work together (above), and the options renamed.  */
 static int
 share_overlay (struct spec_mount *m, size_t i, const char *bundle, const char *mdir, rv_error_t *err)
 {
-  static const char *const keys[] = { "lowerdir=", "upperdir=", "workdir=" };
-  size_t o, k, n = 0;
+  ssize_t up = last_option (m, "upperdir="), wk = last_option (m, "workdir=");
+  size_t o, n = 0;
   int r;
 
   if (mkdir (mdir, 0755) < 0 && errno != EEXIST)
     return rv_error_make (err, errno, "create `%s`", mdir);
+  if (up >= 0 && wk >= 0)
+    {
+      r = share_overlay_upper (m, i, bundle, mdir, up, wk, err);
+      if (r < 0)
+        return r;
+    }
   for (o = 0; m->options && m->options[o]; o++)
-    for (k = 0; k < ARRAY_SIZE (keys); k++)
-      {
-        _cleanup_free_ char *list = NULL, *out = NULL;
-        char *dir, *save = NULL;
-        if (!str_has_prefix (m->options[o], keys[k]))
-          continue;
-        list = xstrdup (m->options[o] + strlen (keys[k]));
-        out = xstrdup (keys[k]);
-        for (dir = strtok_r (list, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
-          {
-            _cleanup_free_ char *src = dir[0] == '/' ? xstrdup (dir) : xasprintf ("%s/%s", bundle, dir);
-            _cleanup_free_ char *dst = xasprintf ("%s/%zu.%zu", mdir, i, n);
-            char *next;
-            r = bind_into (src, dst, false, false, err);
-            if (r < 0)
-              return r;
-            next = xasprintf ("%s%s" RT_GUEST_SHARE "/m/%zu.%zu", out,
-                              out[strlen (out) - 1] == '=' ? "" : ":", i, n++);
-            free (out);
-            out = next;
-          }
-        free (m->options[o]);
-        m->options[o] = TAKE_PTR (out);
-      }
+    {
+      static const char *const keys[] = { "lowerdir=", "upperdir=", "workdir=" };
+      _cleanup_strv_ char **dirs = NULL;
+      _cleanup_free_ char *out = NULL;
+      const char *key = NULL;
+      char **d;
+      size_t k;
+
+      for (k = 0; k < ARRAY_SIZE (keys); k++)
+        if (str_has_prefix (m->options[o], keys[k]))
+          key = keys[k];
+      if (key == NULL || ((ssize_t) o == up && wk >= 0) || ((ssize_t) o == wk && up >= 0))
+        continue;
+      dirs = ovl_split (m->options[o] + strlen (key));
+      out = xstrdup (key);
+      for (d = dirs; d && *d; d++)
+        {
+          _cleanup_free_ char *src = abs_dir (bundle, *d);
+          _cleanup_free_ char *dst = xasprintf ("%s/%zu.%zu", mdir, i, n);
+          char *next;
+          r = bind_into (src, dst, false, false, err);
+          if (r < 0)
+            return r;
+          /* The trailing slash: each bind is a virtio-fs submount, mounted
+           * in the guest when a lookup goes through it, and overlayfs
+           * resolves a layer without crossing its last component; it
+           * refuses the bare automount point (EINVAL, "filesystem on ...
+           * not supported").  */
+          next = xasprintf ("%s%s" RT_GUEST_SHARE "/m/%zu.%zu/", out, out[strlen (out) - 1] == '=' ? "" : ":",
+                            i, n++);
+          free (out);
+          out = next;
+        }
+      free (m->options[o]);
+      m->options[o] = TAKE_PTR (out);
+    }
   return 0;
 }
 

@@ -223,9 +223,17 @@ start_virtiofsd (struct vm *vm, char **ret_socket, int *ret_keep_fd, rv_error_t 
   strv_append (&argv, "-o");
   strv_append (&argv, "cache=auto");
   /* File capabilities and ACLs live in xattrs; submounts (the bind-mounted
-   * volumes) get their own st_dev in the guest.  */
+   * volumes) get their own st_dev in the guest.  trusted.* needs
+   * CAP_SYS_ADMIN, which virtiofsd does not keep, and the guest's
+   * overlayfs refuses an upper layer on virtio-fs without it: the guest's
+   * trusted.* are the host's user.virtiofs.trusted.*, the host's own
+   * trusted.* are hidden, and user.virtiofs.* cannot be named directly
+   * (the map rule's four rules, virtiofsd(1)).  The rest, security.*
+   * included, passes unchanged.  */
   strv_append (&argv, "-o");
   strv_append (&argv, "xattr");
+  strv_append (&argv, "-o");
+  strv_append (&argv, "xattrmap=:map:trusted.:user.virtiofs.:");
   strv_append (&argv, "-o");
   strv_append (&argv, "announce_submounts");
   strv_append (&argv, "-o");

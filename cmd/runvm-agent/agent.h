@@ -53,7 +53,11 @@ void watch_stop (struct agent *a, struct watch *w);
 /* ---- the container side: what builds containers ---------------------- */
 
 /* libcontainer in production; tests plug in plain processes.  Every
- * function is synchronous; PIDs handed out are the caller's to reap.  */
+ * function is synchronous; PIDs handed out are the caller's to reap.
+ * The processes a backend starts must not inherit the agent's signal
+ * state (SIGCHLD, SIGTERM, SIGINT, SIGHUP blocked for its signalfd,
+ * SIGPIPE ignored): it forks with every signal blocked and resets the
+ * child's dispositions and mask (libcontainer/signals.h).  */
 struct agent_backend
 {
   const char *name;
@@ -200,7 +204,6 @@ struct agent
   const struct agent_backend *backend;
   bool pid1;
   bool stopping;
-  bool reap_pending;     /* a SIGCHLD came while the backend ran.  */
   pid_t parent;          /* exit when it changes (0: never).  */
   const char *unix_path; /* the listening socket's file, removed at exit.  */
   struct list conns, ctrs, procs, waiters;
@@ -223,11 +226,6 @@ struct agent_options
 /* Serves until `shutdown`, SIGTERM (host process) or the parent's exit.
  * Returns 0 on an orderly stop.  Destroys what containers remain.  */
 int agent_serve (const struct agent_options *opts, rv_error_t *err);
-
-/* Around every call into the backend: it forks, and its children must
- * not inherit the loop's blocked signals.  */
-void agent_backend_begin (struct agent *a);
-void agent_backend_end (struct agent *a);
 
 /* calls.c */
 void agent_dispatch (struct agent *a, struct conn *c, const char *payload, size_t len);

@@ -233,9 +233,7 @@ do_create (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   if (r < 0)
     return rv_error_wrap (err, "create container `%s`", args->container);
 
-  agent_backend_begin (x->a);
   r = x->a->backend->create (args, &stdio, &handle, &pid, &console, err);
-  agent_backend_end (x->a);
   if (r < 0)
     {
       stdio_pipes_close (&pipes);
@@ -244,9 +242,7 @@ do_create (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   if (terminal && console < 0)
     {
       _cleanup_error_ rv_error_t tmp = NULL;
-      agent_backend_begin (x->a);
       (void) x->a->backend->destroy (handle, &tmp);
-      agent_backend_end (x->a);
       x->a->backend->free (handle);
       stdio_pipes_close (&pipes);
       return rv_error_set (err, EIO, "create container `%s`: no terminal was made", args->container);
@@ -284,9 +280,7 @@ do_start (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = need_state (c, CTR_CREATED, "start", err);
   if (r < 0)
     return r;
-  agent_backend_begin (x->a);
   r = x->a->backend->start (c->handle, err);
-  agent_backend_end (x->a);
   if (r < 0)
     return rv_error_wrap (err, "start container `%s`", c->id);
   if (c->state == CTR_CREATED)
@@ -324,9 +318,7 @@ do_exec (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = stdio_pipes_make (&args->stdio, terminal, &pipes, &stdio, err);
   if (r < 0)
     return rv_error_wrap (err, "exec in container `%s`", c->id);
-  agent_backend_begin (x->a);
   r = x->a->backend->exec (c->handle, args->process, &stdio, &pid, &console, err);
-  agent_backend_end (x->a);
   if (r < 0)
     {
       stdio_pipes_close (&pipes);
@@ -365,9 +357,7 @@ do_signal (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
     {
       if (!args->all && (c->init == NULL || c->init->reaped))
         return rv_error_set (err, ESRCH, "container `%s`: the init process has exited", c->id);
-      agent_backend_begin (x->a);
       r = x->a->backend->kill (c->handle, args->signal, args->all, err);
-      agent_backend_end (x->a);
       if (r < 0)
         return rv_error_wrap (err, "signal container `%s`", c->id);
       return 0;
@@ -476,9 +466,7 @@ do_ps (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = need_ctr (x->a, args->container, &c, err);
   if (r < 0)
     return r;
-  agent_backend_begin (x->a);
   r = x->a->backend->pids (c->handle, &pids, &n, err);
-  agent_backend_end (x->a);
   if (r < 0)
     return rv_error_wrap (err, "ps container `%s`", c->id);
   res->pids = xcalloc (n, sizeof (int));
@@ -499,9 +487,7 @@ do_stats (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = need_ctr (x->a, args->container, &c, err);
   if (r < 0)
     return r;
-  agent_backend_begin (x->a);
   r = x->a->backend->stats (c->handle, &res->stats, err);
-  agent_backend_end (x->a);
   if (r < 0)
     return rv_error_wrap (err, "stats of container `%s`", c->id);
   return 0;
@@ -521,9 +507,7 @@ do_pause (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = need_state (c, CTR_RUNNING, "pause", err);
   if (r < 0)
     return r;
-  agent_backend_begin (x->a);
   r = x->a->backend->pause (c->handle, err);
-  agent_backend_end (x->a);
   if (r < 0)
     return rv_error_wrap (err, "pause container `%s`", c->id);
   c->state = CTR_PAUSED;
@@ -544,9 +528,7 @@ do_resume (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = need_state (c, CTR_PAUSED, "resume", err);
   if (r < 0)
     return r;
-  agent_backend_begin (x->a);
   r = x->a->backend->resume (c->handle, err);
-  agent_backend_end (x->a);
   if (r < 0)
     return rv_error_wrap (err, "resume container `%s`", c->id);
   /* The init may have been reaped while frozen (SIGKILL works on frozen
@@ -566,9 +548,7 @@ do_update (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = need_ctr (x->a, args->container, &c, err);
   if (r < 0)
     return r;
-  agent_backend_begin (x->a);
   r = x->a->backend->update (c->handle, args->resources, err);
-  agent_backend_end (x->a);
   if (r < 0)
     return rv_error_wrap (err, "update container `%s`", c->id);
   return 0;
@@ -586,9 +566,7 @@ do_destroy (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = need_ctr (x->a, args->container, &c, err);
   if (r < 0)
     return r;
-  agent_backend_begin (x->a);
   r = x->a->backend->destroy (c->handle, err);
-  agent_backend_end (x->a);
   if (r < 0)
     return rv_error_wrap (err, "destroy container `%s`", c->id);
   /* Forgotten by id at once; processes still running stay tracked until

@@ -315,97 +315,25 @@ signal_event (struct agent *a, struct watch *w, uint32_t revents)
     agent_reap (a);
 }
 
-/* An empty handler, not SIG_IGN: a handler is reset by execve, an ignored
- * disposition would be inherited by every container process.  */
-static void
-on_sigpipe (int sig)
-{
-  (void) sig;
-}
-
-/* The signals the loop reads from its signalfd.  They are blocked, and a
- * blocked mask is inherited through fork and execve: container processes
- * must not start with SIGTERM blocked.  So they are unblocked while the
- * backend runs (it forks the container's processes, hooks, helpers), and
- * handled meanwhile by on_signal, which only notes them.  */
-static sigset_t loop_signals;
-static pid_t signal_owner;
-static volatile sig_atomic_t noted_child, noted_stop;
-
-static void
-on_signal (int sig)
-{
-  /* A child forked by the backend runs this until it execs.  It must get
-   * what it would have got without the handler: the default action.  */
-  if (getpid () != signal_owner)
-    {
-      struct sigaction dfl = { .sa_handler = SIG_DFL };
-      sigemptyset (&dfl.sa_mask);
-      (void) sigaction (sig, &dfl, NULL);
-      if (sig != SIGCHLD)
-        (void) raise (sig);
-      return;
-    }
-  if (sig == SIGCHLD)
-    noted_child = 1;
-  else
-    noted_stop = 1;
-}
-
-void
-agent_backend_begin (struct agent *a)
-{
-  (void) a;
-  (void) sigprocmask (SIG_UNBLOCK, &loop_signals, NULL);
-}
-
-void
-agent_backend_end (struct agent *a)
-{
-  (void) sigprocmask (SIG_BLOCK, &loop_signals, NULL);
-  if (noted_stop)
-    {
-      noted_stop = 0;
-      if (!a->pid1)
-        a->stopping = true;
-    }
-  /* A SIGCHLD taken by on_signal never reaches the signalfd; the loop
-   * reaps once the current call is done (not now: the caller may not have
-   * recorded the new process's PID yet).  */
-  if (noted_child)
-    {
-      noted_child = 0;
-      a->reap_pending = true;
-    }
-}
-
+/* The loop's signals are blocked for good and read from a signalfd, also
+ * while a backend call runs (a SIGCHLD then waits for the next turn of
+ * the loop).  Container processes get none of this: libcontainer forks
+ * with every signal blocked and resets the child's dispositions and mask
+ * before anything runs (libcontainer/signals.h).  */
 static int
 setup_signals (struct agent *a, rv_error_t *err)
 {
-  struct sigaction sa = { .sa_handler = on_sigpipe };
-  struct sigaction note = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
-  int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
-  size_t i;
+  sigset_t loop_signals;
   int fd;
 
-  /* Container processes inherit what the agent leaves ignored: whatever
-   * started the agent (nohup, make, a shell's background job) does not
-   * decide that for them.  */
-  for (i = 1; i < 32; i++)
-    if (i != SIGKILL && i != SIGSTOP)
-      (void) signal ((int) i, SIG_DFL);
-  sigemptyset (&sa.sa_mask);
-  if (sigaction (SIGPIPE, &sa, NULL) < 0)
-    return rv_error_make (err, errno, "sigaction SIGPIPE");
-  signal_owner = getpid ();
+  /* A peer gone mid-write is an EPIPE to handle, not a reason to die.  */
+  if (signal (SIGPIPE, SIG_IGN) == SIG_ERR)
+    return rv_error_make (err, errno, "ignore SIGPIPE");
   sigemptyset (&loop_signals);
-  sigemptyset (&note.sa_mask);
-  for (i = 0; i < ARRAY_SIZE (sigs); i++)
-    {
-      sigaddset (&loop_signals, sigs[i]);
-      if (sigaction (sigs[i], &note, NULL) < 0)
-        return rv_error_make (err, errno, "sigaction %d", sigs[i]);
-    }
+  sigaddset (&loop_signals, SIGCHLD);
+  sigaddset (&loop_signals, SIGTERM);
+  sigaddset (&loop_signals, SIGINT);
+  sigaddset (&loop_signals, SIGHUP);
   /* Exactly these, nothing inherited.  */
   if (sigprocmask (SIG_SETMASK, &loop_signals, NULL) < 0)
     return rv_error_make (err, errno, "sigprocmask");
@@ -525,10 +453,8 @@ destroy_all (struct agent *a)
 
     if (a->backend)
       {
-        agent_backend_begin (a);
         if (a->backend->destroy (c->handle, &err) < 0)
           rv_warning ("destroy container `%s`: %s", c->id, err->msg);
-        agent_backend_end (a);
       }
     c->destroyed = true;
     oom_unwatch (a, c);
@@ -608,11 +534,6 @@ agent_loop (struct agent *a)
           if (w->fd < 0)
             continue;
           w->fn (a, w, evs[i].events);
-        }
-      if (a->reap_pending)
-        {
-          a->reap_pending = false;
-          agent_reap (a);
         }
       agent_expire_waiters (a);
       agent_free_dead (a);

@@ -15,6 +15,7 @@
 #include "agent-client/json.h"
 #include "tests/agent/plain_backend.h"
 #include "common/utils.h"
+#include "libcontainer/signals.h"
 
 extern char **environ;
 
@@ -86,7 +87,9 @@ spawn (yajl_val process, const struct lc_stdio *stdio, int start_fd, pid_t *ret_
       free (slave_name);
       return rv_error_make (err, errno, "pipe");
     }
-  pid = fork ();
+  /* As libcontainer forks: the agent's signal state is the backend's to
+   * keep from its children.  */
+  pid = lc_fork_blocked ();
   if (pid < 0)
     {
       free (slave_name);
@@ -98,6 +101,7 @@ spawn (yajl_val process, const struct lc_stdio *stdio, int start_fd, pid_t *ret_
     {
       char c;
 
+      lc_signals_reset ();
       setsid ();
       close (ready[0]);
       close (ready[1]);
@@ -119,8 +123,6 @@ spawn (yajl_val process, const struct lc_stdio *stdio, int start_fd, pid_t *ret_
           child_fd (stdio->out, 1, O_WRONLY);
           child_fd (stdio->err, 2, O_WRONLY);
         }
-      /* The signal mask and dispositions are left as the agent gave
-       * them: the tests check what container processes inherit.  */
       if (start_fd >= 0 && read (start_fd, &c, 1) != 1)
         _exit (127);
       if (cwd && chdir (cwd) < 0)

@@ -294,6 +294,13 @@ check_process_basics (void)
       tap (got && strcmp (got, want) == 0, "process.env %s", *e);
     }
   tap (getenv ("HOME") != NULL, "HOME is set (%s)", getenv ("HOME") ? getenv ("HOME") : "unset");
+  /* Nothing the runtime (or whatever ran it) blocked or ignored reaches
+   * the container's process.  */
+  {
+    _cleanup_free_ char *blk = status_field ("SigBlk"), *ign = status_field ("SigIgn");
+    tap (blk && strtoull (blk, NULL, 16) == 0, "no signal blocked (SigBlk %s)", blk ? blk : "?");
+    tap (ign && strtoull (ign, NULL, 16) == 0, "no signal ignored (SigIgn %s)", ign ? ign : "?");
+  }
   {
     _cleanup_free_ char *nnp = status_field ("NoNewPrivs");
     tap (nnp && atoi (nnp) == (p->no_new_privileges ? 1 : 0), "process.noNewPrivileges %s (NoNewPrivs %s)",

@@ -58,12 +58,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # What a VM cannot do, by case: reported as skipped with the reason.
 VM_SKIP = {
     "cgroup-blkio": "throttles a host block device by major:minor; the guest has block devices of its own",
-    "mounts-kinds": "an overlay whose layers are host directories: the guest's overlayfs refuses layers on virtio-fs (EINVAL)",
     "mounts-propagation": "mount propagation does not cross between the host and the VM",
     "ns-join": "a VM cannot join namespaces of the host",
     "ns-join-mount": "a VM cannot join namespaces of the host",
     "ns-join-user": "a VM cannot join namespaces of the host",
-    "userns": "TODO: in the guest, a user namespace's root gets EACCES making the virtio-fs rootfs mount private",
 }
 
 PR_SET_CHILD_SUBREAPER = 36

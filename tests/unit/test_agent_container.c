@@ -169,6 +169,38 @@ Test (agent_ctr, exec_ps_stats_pause_update_kill)
   agent_conn_free (c);
 }
 
+/* The agent keeps signals blocked for its signalfd and SIGPIPE ignored;
+ * none of it reaches the container's init or an exec'd process.  */
+Test (agent_ctr, processes_start_with_no_signal_blocked_or_ignored)
+{
+  struct agent_conn *c = test_connect (&ta);
+  _cleanup_free_ char *proc
+      = process ("exec grep -E '^Sig(Blk|Ign)' /proc/1/status /proc/self/status", false);
+  _cleanup_free_ char *out = NULL;
+  struct agent_exec_args ex = {
+    .container = (char *) "sigs", .exec_id = (char *) "e1", .process = proc, .stdio = { false, true, false }
+  };
+  rv_error_t err = NULL;
+  pid_t pid;
+  int o;
+
+  create (c, "sigs", "exec sleep 1000", false, (struct agent_stdio){ 0 });
+  ok (agent_start (c, "sigs", &err), &err, "start");
+  ok (agent_exec (c, &ex, &pid, &err), &err, "exec");
+  o = test_attach (&ta, "sigs", "e1", AGENT_STREAM_STDOUT);
+  out = test_read_all (o, NULL);
+  close (o);
+  cr_assert_str_eq (out,
+                    "/proc/1/status:SigBlk:\t0000000000000000\n/proc/1/status:SigIgn:\t0000000000000000\n"
+                    "/proc/self/status:SigBlk:\t0000000000000000\n"
+                    "/proc/self/status:SigIgn:\t0000000000000000\n");
+  cr_assert_eq (wait_for (c, "sigs", "e1").exit_code, 0);
+  ok (agent_signal (c, "sigs", NULL, SIGKILL, false, &err), &err, "kill");
+  cr_assert_eq (wait_for (c, "sigs", NULL).signal, SIGKILL);
+  ok (agent_destroy (c, "sigs", &err), &err, "destroy");
+  agent_conn_free (c);
+}
+
 Test (agent_ctr, terminal)
 {
   struct agent_conn *c = test_connect (&ta);

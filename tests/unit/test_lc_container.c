@@ -306,6 +306,82 @@ Test (lc_container, failing_and_slow_hooks_stop_create, .fini = tb_cleanup)
   tb_fini (&b);
 }
 
+static void
+on_term (int sig)
+{
+  (void) sig;
+}
+
+/* The caller's signal state does not reach the container's processes:
+ * neither its mask nor what it ignores, on the init and on an exec'd
+ * process; and the caller's own mask is back after each call.  */
+Test (lc_container, processes_start_with_default_signal_state, .fini = tb_cleanup)
+{
+  static const char zero[] = "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n";
+  struct tb b;
+  struct lc_create_opts o = { 0 };
+  struct lc_container *c = NULL;
+  struct lc_stdio io = { -1, -1, -1 };
+  struct sigaction term = { .sa_handler = on_term };
+  _cleanup_free_ char *out = NULL;
+  rv_error_t err = NULL;
+  sigset_t block, now;
+  int fds[2], status;
+  pid_t epid;
+
+  sigemptyset (&term.sa_mask);
+  cr_assert_eq (sigaction (SIGTERM, &term, NULL), 0);
+  cr_assert_neq (signal (SIGUSR2, SIG_IGN), SIG_ERR);
+  sigemptyset (&block);
+  sigaddset (&block, SIGUSR1);
+  sigaddset (&block, SIGINT);
+  cr_assert_eq (sigprocmask (SIG_SETMASK, &block, NULL), 0);
+
+  tb_init (&b);
+  tb_args (&b, "/bin/sleep", "1000", NULL);
+  o.id = b.id;
+  o.config = &b.c;
+  o.bundle = b.dir;
+  o.stdio = io;
+  cr_assert_eq (lc_container_create (&o, &c, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (lc_container_start (c, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (sigprocmask (SIG_SETMASK, NULL, &now), 0);
+  cr_assert (sigismember (&now, SIGUSR1) && sigismember (&now, SIGINT) && !sigismember (&now, SIGTERM),
+             "the caller's mask changed");
+
+  cr_assert_eq (pipe2 (fds, O_CLOEXEC), 0);
+  io.out = fds[1];
+  io.err = fds[1];
+  {
+    struct spec_process p = b.p;
+    /* grep itself, no shell in between: a shell sets dispositions.  */
+    char *args[] = { "/bin/grep", "-E", "^Sig(Blk|Ign)", "/proc/1/status", "/proc/self/status", NULL };
+    p.args = args;
+    cr_assert_eq (lc_container_exec (c, &p, io, &epid, NULL, &err), 0, "%s", err ? err->msg : "");
+  }
+  close (fds[1]);
+  out = tb_read_all (fds[0]);
+  close (fds[0]);
+  cr_assert_eq (waitpid (epid, &status, 0), epid);
+  cr_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0, "%s", out);
+  {
+    _cleanup_free_ char *want = NULL;
+    want = xasprintf (
+        "/proc/1/status:SigBlk:\t0000000000000000\n/proc/1/status:SigIgn:\t0000000000000000\n"
+        "/proc/self/status:SigBlk:\t0000000000000000\n/proc/self/status:SigIgn:\t0000000000000000\n");
+    cr_assert_str_eq (out, want, "init and exec'd process: %s (want each %s)", out, zero);
+  }
+  cr_assert_eq (sigprocmask (SIG_SETMASK, NULL, &now), 0);
+  cr_assert (sigismember (&now, SIGUSR1) && sigismember (&now, SIGINT), "the caller's mask changed");
+
+  cr_assert_eq (lc_container_kill (c, SIGKILL, false, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (waitpid (lc_container_pid (c), &status, 0), lc_container_pid (c));
+  cr_assert_eq (lc_container_destroy (c, &err), 0, "%s", err ? err->msg : "");
+  lc_container_free (c);
+  tb_assert_clean (&b);
+  tb_fini (&b);
+}
+
 Test (lc_container, user_namespace_with_mappings, .fini = tb_cleanup)
 {
   struct tb b;
@@ -328,6 +404,63 @@ Test (lc_container, user_namespace_with_mappings, .fini = tb_cleanup)
   run_ok (&b, &out);
   cr_assert_str_eq (
       out, "1000\n1000\n         0     100000      65536\n         0     200000      65536\n65534\n");
+  tb_assert_clean (&b);
+  tb_fini (&b);
+}
+
+/* A user namespace in a network namespace it does not own (here the
+ * host's; in a VM the guest's, which the agent configured) may not mount
+ * sysfs: a read-only one becomes a read-only bind of the caller's /sys,
+ * submounts included; a writable one fails.  */
+Test (lc_container, user_namespace_without_network_namespace_sysfs, .fini = tb_cleanup)
+{
+  struct tb b;
+  _cleanup_free_ char *out = NULL;
+  struct spec_id_mapping uid = { 0, 100000, 65536 }, gid = { 0, 100000, 65536 };
+  rv_error_t err = NULL;
+  size_t i, sys = 0;
+  int status;
+
+  tb_init (&b);
+  tb_sh ("chmod 755 %s && chown -R 100000:100000 %s", b.dir, b.rootfs);
+  for (i = 0; i < b.lx.namespaces_len; i++)
+    if (str_eq (b.ns[i].type, "network"))
+      {
+        free (b.ns[i].type);
+        b.ns[i].type = xstrdup ("user");
+      }
+  b.lx.uid_mappings = &uid;
+  b.lx.uid_mappings_len = 1;
+  b.lx.gid_mappings = &gid;
+  b.lx.gid_mappings_len = 1;
+  /* Every mount at or under /sys read-only, sysfs's content there, and
+   * the config's cgroup mount on top of the bound /sys/fs/cgroup.  */
+  tb_args (&b, "/bin/sh", "-c",
+           "busybox awk '$5 == \"/sys\" || $5 ~ \"^/sys/\" { n++; if ($6 !~ /^ro/) print \"rw\", $5 } "
+           "END { print (n > 0) }' /proc/self/mountinfo; "
+           "test -d /sys/kernel && echo kernel; "
+           "t=$(busybox awk '$5 == \"/sys/fs/cgroup\" { t = $9 } END { print t }' /proc/self/mountinfo); "
+           "case $t in tmpfs|cgroup2) echo cgroup ;; *) echo \"$t\" ;; esac; "
+           "busybox awk '$5 == \"/sys\" { print $6 }' /proc/self/mountinfo | grep -c 'nosuid,nodev,noexec'",
+           NULL);
+  run_ok (&b, &out);
+  cr_assert_str_eq (out, "1\nkernel\ncgroup\n1\n");
+
+  /* A writable sysfs is not made up from the caller's.  */
+  for (i = 0; i < b.c.mounts_len; i++)
+    if (str_eq (b.mounts[i].type, "sysfs"))
+      {
+        sys = i;
+        strv_free (b.mounts[i].options);
+        b.mounts[i].options = tb_strv ("nosuid", "noexec", "nodev", NULL);
+      }
+  cr_assert_lt (tb_run (&b, &out, &status, &err), 0);
+  cr_assert_eq (err->status, EPERM, "%s", err->msg);
+  {
+    _cleanup_free_ char *want = xasprintf ("mounts[%zu] (`/sys`)", sys);
+    cr_assert (strstr (err->msg, want) != NULL, "%s", err->msg);
+  }
+  rv_error_release (&err);
   tb_assert_clean (&b);
   tb_fini (&b);
 }

@@ -54,6 +54,10 @@ void watch_stop (struct agent *a, struct watch *w);
 
 /* libcontainer in production; tests plug in plain processes.  Every
  * function is synchronous; PIDs handed out are the caller's to reap.  */
+/* A backend's error may name the call and the container itself, as
+ * libcontainer's do ("create container `x`: ..."); the agent adds that
+ * prefix only where the message does not name the container, so that the
+ * client sees it once.  */
 struct agent_backend
 {
   const char *name;

@@ -111,6 +111,19 @@ need_backend (struct agent *a, rv_error_t *err)
   return 0;
 }
 
+/* A failed backend call's error, naming the call and the container once:
+ * libcontainer's own messages already do ("create container `x`: ..."),
+ * a backend that does not gets "VERB container `ID`: " in front.  */
+static int
+backend_failed (rv_error_t *err, const char *verb, const char *id)
+{
+  _cleanup_free_ char *named = xasprintf ("container `%s`", id);
+
+  if (*err && (*err)->msg && strstr ((*err)->msg, named))
+    return rv_error_ret (*err);
+  return rv_error_wrap (err, "%s container `%s`", verb, id);
+}
+
 /* process.terminal of a config.json (PATH "process") or of a process.json
  * (PATH NULL).  */
 static int
@@ -239,7 +252,7 @@ do_create (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   if (r < 0)
     {
       stdio_pipes_close (&pipes);
-      return rv_error_wrap (err, "create container `%s`", args->container);
+      return backend_failed (err, "create", args->container);
     }
   if (terminal && console < 0)
     {
@@ -288,7 +301,7 @@ do_start (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = x->a->backend->start (c->handle, err);
   agent_backend_end (x->a);
   if (r < 0)
-    return rv_error_wrap (err, "start container `%s`", c->id);
+    return backend_failed (err, "start", c->id);
   if (c->state == CTR_CREATED)
     c->state = CTR_RUNNING;
   return 0;
@@ -330,7 +343,7 @@ do_exec (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   if (r < 0)
     {
       stdio_pipes_close (&pipes);
-      return rv_error_wrap (err, "exec in container `%s`", c->id);
+      return backend_failed (err, "exec in", c->id);
     }
   if (terminal && console < 0)
     {
@@ -369,7 +382,7 @@ do_signal (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
       r = x->a->backend->kill (c->handle, args->signal, args->all, err);
       agent_backend_end (x->a);
       if (r < 0)
-        return rv_error_wrap (err, "signal container `%s`", c->id);
+        return backend_failed (err, "signal", c->id);
       return 0;
     }
   r = need_proc (x->a, args->container, args->exec_id, &p, err);
@@ -480,7 +493,7 @@ do_ps (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = x->a->backend->pids (c->handle, &pids, &n, err);
   agent_backend_end (x->a);
   if (r < 0)
-    return rv_error_wrap (err, "ps container `%s`", c->id);
+    return backend_failed (err, "ps", c->id);
   res->pids = xcalloc (n, sizeof (int));
   res->pids_len = n;
   for (i = 0; i < n; i++)
@@ -503,7 +516,7 @@ do_stats (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = x->a->backend->stats (c->handle, &res->stats, err);
   agent_backend_end (x->a);
   if (r < 0)
-    return rv_error_wrap (err, "stats of container `%s`", c->id);
+    return backend_failed (err, "stats of", c->id);
   return 0;
 }
 
@@ -525,7 +538,7 @@ do_pause (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = x->a->backend->pause (c->handle, err);
   agent_backend_end (x->a);
   if (r < 0)
-    return rv_error_wrap (err, "pause container `%s`", c->id);
+    return backend_failed (err, "pause", c->id);
   c->state = CTR_PAUSED;
   return 0;
 }
@@ -548,7 +561,7 @@ do_resume (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = x->a->backend->resume (c->handle, err);
   agent_backend_end (x->a);
   if (r < 0)
-    return rv_error_wrap (err, "resume container `%s`", c->id);
+    return backend_failed (err, "resume", c->id);
   /* The init may have been reaped while frozen (SIGKILL works on frozen
    * tasks).  */
   c->state = c->init && c->init->reaped ? CTR_STOPPED : CTR_RUNNING;
@@ -570,7 +583,7 @@ do_update (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = x->a->backend->update (c->handle, args->resources, err);
   agent_backend_end (x->a);
   if (r < 0)
-    return rv_error_wrap (err, "update container `%s`", c->id);
+    return backend_failed (err, "update", c->id);
   return 0;
 }
 
@@ -590,7 +603,7 @@ do_destroy (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = x->a->backend->destroy (c->handle, err);
   agent_backend_end (x->a);
   if (r < 0)
-    return rv_error_wrap (err, "destroy container `%s`", c->id);
+    return backend_failed (err, "destroy", c->id);
   /* Forgotten by id at once; processes still running stay tracked until
    * they are reaped, so that pending waits get their real status.  */
   c->destroyed = true;

@@ -309,6 +309,35 @@ Test (runtime_lifecycle, errors_a_user_can_cause)
   tb_result_free (&r);
 }
 
+/* An error of the container's creation in the guest reaches the user with
+ * the call and the container named once, whichever layers it crossed
+ * (libcontainer, the agent, agent-client, the monitor, create).  */
+Test (runtime_lifecycle, a_failing_create_names_the_container_once)
+{
+  _cleanup_free_ char *config = path_in (t.bundle, "config.json"), *entry = path_in (t.root, "c9");
+  _cleanup_free_ char *text = NULL, *fixed = NULL;
+  struct tb_result r = { 0 };
+  rv_error_t err = NULL;
+  char *p;
+
+  tb_config (&t, "true", TB_NS_DEFAULT, "");
+  text = tb_read (config);
+  p = strstr (text, "[\"sh\", \"-c\", \"true\"]");
+  cr_assert_not_null (p);
+  *p = '\0';
+  fixed = xasprintf ("%s[\"/nonexistent\"]%s", text, p + strlen ("[\"sh\", \"-c\", \"true\"]"));
+  cr_assert_eq (write_file_atomic (config, fixed, strlen (fixed), 0644, &err), 0);
+  tb_runvm (&t, &r, NULL, "create", "-b", t.bundle, "c9", NULL);
+  cr_assert_eq (r.status, 1);
+  cr_assert (strstr (r.err,
+                     "level=error msg=\"create container `c9`: process.args: exec `/nonexistent`: No such "
+                     "file or directory\"\n")
+                 != NULL,
+             "%s", r.err);
+  cr_assert_eq (access (entry, F_OK), -1);
+  tb_result_free (&r);
+}
+
 /* What the workload writes to its rootfs and to a bind-mounted directory
  * is on the host; a file bound read-only (docker's /etc/hosts) is read.  */
 Test (runtime_lifecycle, writes_reach_the_host_through_the_mounts)

@@ -12,6 +12,12 @@
  *                        except its cgroup (it cannot remove the cgroup
  *                        it is in); it exits right after.
  *
+ * After "C" it waits for "A" from the creator: the container is recorded
+ * and its pid file written.  Until then the monitor dies with its creator
+ * (PR_SET_PDEATHSIG), so that a create killed at any moment leaves no
+ * monitor going on alone, only what `delete` removes from the record;
+ * without "A" (the creator failed) it undoes its part and exits.
+ *
  * After "C" it relays stdio, forwards signals, waits for the workload,
  * records its exit status, stops the VM and exits with that status.  */
 #pragma once
@@ -38,7 +44,8 @@ struct rt_monitor_args
    * foreground): the monitor's own stdin and stdout are the terminal.  */
   bool own_terminal;
   int sync_fd;
-  int lock_fd; /* the creator's state lock: closed first thing */
+  int lock_fd;   /* the creator's state lock: closed first thing */
+  pid_t creator; /* the monitor dies with it until the creator's "A" */
 };
 
 /* Runs the monitor in the calling (just forked) process.  Never returns.  */

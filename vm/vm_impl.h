@@ -58,9 +58,3 @@ int vm_impl_transport (struct vm *vm, struct agent_transport *ret, rv_error_t *e
 size_t vm_impl_pids (struct vm *vm, pid_t *ret, size_t max);
 size_t vm_impl_watches (struct vm *vm, struct vm_watch *ret, size_t max);
 int vm_impl_handle (struct vm *vm, int fd, enum vm_event *ret, rv_error_t *err);
-
-/* One attempt to reach the agent's port at T, bounded by TIMEOUT_MS: 1 and
- * the connected socket in *RET_FD when something accepted, 0 when it was
- * refused (not up yet), negative on an error worth giving up for.  The
- * protocol handshake is the caller's.  */
-int vm_impl_probe_agent (const struct agent_transport *t, int timeout_ms, int *ret_fd, rv_error_t *err);

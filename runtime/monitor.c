@@ -822,13 +822,16 @@ rt_monitor_main (const struct rt_monitor_args *a)
   /* 13.  */
   transport = transport_for_state (&m);
   msg = xasprintf ("C%s %s", vm_launcher_name (m.vm), transport);
+  /* From here the creator's death is seen on the socket (end of file
+   * instead of "A"), and we undo our part ourselves; the creator exiting
+   * right after its "A" must not take us with it.  */
+  (void) prctl (PR_SET_PDEATHSIG, 0);
   if (send (a->sync_fd, msg, strlen (msg), MSG_NOSIGNAL) < 0 || !creator_done (a->sync_fd))
     {
       /* The creator is gone or failed: nobody knows of this container.  */
       teardown (&m, false);
       _exit (1);
     }
-  (void) prctl (PR_SET_PDEATHSIG, 0);
   (void) close (a->sync_fd);
   {
     _cleanup_free_ char *t = timings (&m);

@@ -13,10 +13,11 @@
  *                        it is in); it exits right after.
  *
  * After "C" it waits for "A" from the creator: the container is recorded
- * and its pid file written.  Until then the monitor dies with its creator
- * (PR_SET_PDEATHSIG), so that a create killed at any moment leaves no
- * monitor going on alone, only what `delete` removes from the record;
- * without "A" (the creator failed) it undoes its part and exits.
+ * and its pid file written.  Until "C" the monitor dies with its creator
+ * (PR_SET_PDEATHSIG); after it, end of file instead of "A" (the creator
+ * died or failed) makes it undo its part and exit.  So a create killed at
+ * any moment leaves no monitor going on alone, only what `delete`
+ * removes from the record.
  *
  * After "C" it relays stdio, forwards signals, waits for the workload,
  * records its exit status, stops the VM and exits with that status.  */

@@ -49,6 +49,7 @@ vm_prepare (const struct vm_params *p, struct vm **ret, rv_error_t *err)
   vm->on_line = p->on_console_line;
   vm->on_line_data = p->on_console_line_data;
   vm->tap_fd = -1;
+  vm->state_fd = -1;
   vm->net_mac = xstrdup (p->net_mac);
   vm->main_child = -1;
   if (p->tap_fd >= 0)
@@ -170,6 +171,8 @@ vm_free (struct vm *vm)
   agent_conn_free (vm->agent);
   if (vm->tap_fd >= 0)
     (void) close (vm->tap_fd);
+  if (vm->state_fd >= 0)
+    (void) close (vm->state_fd);
   for (i = 0; i < vm->n_nics; i++)
     {
       (void) close (vm->nics[i].tap_fd);
@@ -231,6 +234,48 @@ vm_impl_console_open (struct vm *vm, rv_error_t *err)
   vm->console.marker = xstrdup (vm->ready_marker);
   vm->console.on_line = vm->on_line;
   vm->console.on_line_data = vm->on_line_data;
+  return 0;
+}
+
+int
+vm_impl_spawn_logged (struct vm *vm, const char *name, char *const *argv, int log_fd, const int *keep,
+                      size_t nkeep, bool main, rv_error_t *err)
+{
+  struct vm_spawn_opts o = { 0 };
+
+  o.argv = argv;
+  o.stdin_fd = -1;
+  o.stdout_fd = log_fd;
+  o.stderr_fd = log_fd;
+  o.keep_fds = keep;
+  o.keep_fds_len = nkeep;
+  return vm_impl_spawn (vm, name, &o, main, err);
+}
+
+int
+vm_impl_socket_path (struct vm *vm, const char *name, char **ret, int *ret_keep_fd, rv_error_t *err)
+{
+  _cleanup_free_ char *plain = vm_impl_state_path (vm, name);
+  struct sockaddr_un addr;
+
+  *ret_keep_fd = -1;
+  if (strlen (plain) < sizeof (addr.sun_path))
+    {
+      *ret = TAKE_PTR (plain);
+      return 0;
+    }
+  if (vm->state_fd < 0)
+    {
+      int fd = open (vm->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0)
+        return rv_error_make (err, errno, "open `%s`", vm->state_dir);
+      fd = vm_fd_above_stdio (fd);
+      if (fd < 0)
+        return rv_error_make (err, -fd, "open `%s`", vm->state_dir);
+      vm->state_fd = fd;
+    }
+  *ret = xasprintf ("/proc/self/fd/%d/%s", vm->state_fd, name);
+  *ret_keep_fd = vm->state_fd;
   return 0;
 }
 

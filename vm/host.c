@@ -85,8 +85,8 @@ host_start (struct vm *vm, rv_error_t *err)
   strv_append (&argv, "--exit-with-parent");
   if (vm->config->debug)
     strv_append (&argv, "--debug");
-  return vm_impl_spawn_logged (vm, "runvm-agent", argv, log_wr, &vm->state_fd, vm->state_fd >= 0 ? 1 : 0,
-                               true, err);
+  return vm_impl_spawn_argv (vm, "runvm-agent", argv, log_wr, log_wr, &vm->state_fd,
+                             vm->state_fd >= 0 ? 1 : 0, true, err);
 }
 
 const struct vm_launcher_ops vm_launcher_host = {

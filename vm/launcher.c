@@ -238,15 +238,15 @@ vm_impl_console_open (struct vm *vm, rv_error_t *err)
 }
 
 int
-vm_impl_spawn_logged (struct vm *vm, const char *name, char *const *argv, int log_fd, const int *keep,
-                      size_t nkeep, bool main, rv_error_t *err)
+vm_impl_spawn_argv (struct vm *vm, const char *name, char *const *argv, int out_fd, int err_fd,
+                    const int *keep, size_t nkeep, bool main, rv_error_t *err)
 {
   struct vm_spawn_opts o = { 0 };
 
   o.argv = argv;
   o.stdin_fd = -1;
-  o.stdout_fd = log_fd;
-  o.stderr_fd = log_fd;
+  o.stdout_fd = out_fd;
+  o.stderr_fd = err_fd;
   o.keep_fds = keep;
   o.keep_fds_len = nkeep;
   return vm_impl_spawn (vm, name, &o, main, err);

@@ -201,7 +201,7 @@ start_virtiofsd (struct vm *vm, char **ret_socket, int *ret_keep_fd, rv_error_t 
     strv_append (&argv, "--rlimit-nofile=0");
 
   keep[nkeep++] = listen_fd;
-  r = vm_impl_spawn_logged (vm, "virtiofsd", argv, log_wr, keep, (size_t) nkeep, false, err);
+  r = vm_impl_spawn_argv (vm, "virtiofsd", argv, log_wr, log_wr, keep, (size_t) nkeep, false, err);
   if (r < 0)
     return r;
   *ret_socket = TAKE_PTR (path);
@@ -257,7 +257,7 @@ start_vsockd (struct vm *vm, int *ret_qemu_fd, rv_error_t *err)
   keep[nkeep++] = daemon_fd;
   if (dir_fd >= 0)
     keep[nkeep++] = dir_fd;
-  r = vm_impl_spawn_logged (vm, "runvm-vsockd", argv, log_wr, keep, (size_t) nkeep, false, err);
+  r = vm_impl_spawn_argv (vm, "runvm-vsockd", argv, log_wr, log_wr, keep, (size_t) nkeep, false, err);
   if (r < 0)
     return r;
 
@@ -279,7 +279,6 @@ qemu_start (struct vm *vm, rv_error_t *err)
   _cleanup_strv_ char **cmdline = NULL, **argv = NULL;
   _cleanup_free_ int *keep = xcalloc (4 + 2 * vm->n_nics, sizeof (int));
   struct qemu_spec spec = { 0 };
-  struct vm_spawn_opts o = { 0 };
   int fs_dir_fd = -1, r;
   size_t nkeep = 0, i;
 
@@ -366,13 +365,7 @@ qemu_start (struct vm *vm, rv_error_t *err)
     spec.vsock_fd = -1;
   argv = qemu_build_argv (&spec);
 
-  o.argv = argv;
-  o.stdin_fd = -1;
-  o.stdout_fd = serial_wr;
-  o.stderr_fd = stderr_wr;
-  o.keep_fds = keep;
-  o.keep_fds_len = nkeep;
-  r = vm_impl_spawn (vm, "qemu", &o, true, err);
+  r = vm_impl_spawn_argv (vm, "qemu", argv, serial_wr, stderr_wr, keep, nkeep, true, err);
   if (r < 0)
     return r;
   /* QEMU holds the vhost-vsock fd, and with it the CID, from here on.  */

@@ -44,10 +44,10 @@ int vm_impl_console_open (struct vm *vm, rv_error_t *err);
 int vm_impl_spawn (struct vm *vm, const char *name, const struct vm_spawn_opts *opts, bool main,
                    rv_error_t *err);
 
-/* A child whose stdout and stderr go to LOG_FD (a console source), with
- * no stdin, keeping the NKEEP descriptors KEEP; as vm_impl_spawn.  */
-int vm_impl_spawn_logged (struct vm *vm, const char *name, char *const *argv, int log_fd, const int *keep,
-                          size_t nkeep, bool main, rv_error_t *err);
+/* vm_impl_spawn of ARGV with no stdin, stdout to OUT_FD and stderr to
+ * ERR_FD (console sources), keeping the NKEEP descriptors KEEP.  */
+int vm_impl_spawn_argv (struct vm *vm, const char *name, char *const *argv, int out_fd, int err_fd,
+                        const int *keep, size_t nkeep, bool main, rv_error_t *err);
 
 /* "<state>/<name>" as a new string.  */
 char *vm_impl_state_path (const struct vm *vm, const char *name);

@@ -27,7 +27,7 @@ an engine made, which must stay):
   kill-monitor-boot    SIGKILL to the monitor while the VM boots: create
                        fails and leaves nothing
   kill-create-existing SIGKILL to `runvm create` while the VM boots, with
-                       cgroupsPath naming a cgroup that existed before:
+                       cgroupsPath naming the engine's cgroup itself:
                        delete leaves that cgroup in place
 
 Output: TAP, then "faults: N passed, N failed".
@@ -171,6 +171,7 @@ class Suite:
         return self.processes_of(cid, root)
 
     def check_stopped_then_deleted(self, root, cid, cgroup):
+        """CGROUP None: the container's cgroup is not runvm's to remove."""
         st = self.state(root, cid)
         if st.get("status") != "stopped" or st.get("pid") != 0:
             raise Failure("state after the fault: %s" % st)
@@ -183,9 +184,8 @@ class Suite:
         problems = []
         if os.path.exists(os.path.join(root, cid)):
             problems.append("state directory " + os.path.join(root, cid))
-        for h in glob.glob("/sys/fs/cgroup/*") + ["/sys/fs/cgroup"]:
-            if os.path.isdir(h + cgroup):
-                problems.append("cgroup " + h + cgroup)
+        if cgroup:
+            problems += ["cgroup " + d for d in self.cgroup_dirs(cgroup)]
         with open("/proc/self/mountinfo") as f:
             for line in f:
                 if os.path.join(root, cid) in line:
@@ -250,93 +250,71 @@ class Suite:
             time.sleep(0.02)
         raise Failure("QEMU never started under the monitor (create: %s)" % creator.poll())
 
-    def killed_create(self, root, cid, creator, cgroup):
+    def killed_create(self, root, cid, creator, cgroup, ours=True):
         creator.kill()
         creator.wait()
         rec = self.recorded(root, cid)
         if rec["runvm"].get("cgroupPath") != cgroup:
             raise Failure("recorded cgroup %s, not %s" % (rec["runvm"].get("cgroupPath"), cgroup))
-        self.check_stopped_then_deleted(root, cid, cgroup)
+        self.check_stopped_then_deleted(root, cid, cgroup if ours else None)
 
-    def kill_create_hook(self, root, cid):
-        engine = self.engine_cgroup("rvf-engine")
-        try:
-            ready = os.path.join(self.dir, "hook." + cid)
-            cgroup = engine + "/" + cid
-            self.config("true", cgroups_path=cgroup, hook="touch %s; sleep 30" % ready)
-            creator = self.create_bg(root, cid)
-            deadline = time.time() + 60
-            while not os.path.exists(ready) and time.time() < deadline and creator.poll() is None:
-                time.sleep(0.02)
-            if not os.path.exists(ready):
-                raise Failure("the hook never ran")
-            if not self.cgroup_dirs(cgroup):
-                raise Failure("no cgroup %s while the hook runs" % cgroup)
-            self.killed_create(root, cid, creator, cgroup)
-            if not self.cgroup_dirs(engine):
-                raise Failure("delete removed the engine's cgroup " + engine)
-        finally:
-            self.remove_engine_cgroup(engine)
+    def under_engine(self, fn):
+        """A case whose container's cgroupsPath lies in a cgroup an engine
+        made: FN(root, cid, engine) runs it; the engine's cgroup must
+        outlive it."""
+        def run(root, cid):
+            engine = self.engine_cgroup("rvf-engine")
+            try:
+                fn(root, cid, engine)
+                if not self.cgroup_dirs(engine):
+                    raise Failure("the engine's cgroup %s was removed" % engine)
+            finally:
+                self.remove_engine_cgroup(engine)
+        return run
 
-    def kill_create_boot(self, root, cid):
-        engine = self.engine_cgroup("rvf-engine")
-        try:
-            cgroup = engine + "/" + cid
-            self.config("true", cgroups_path=cgroup)
-            creator = self.create_bg(root, cid)
-            self.wait_qemu(root, cid, creator)
-            self.killed_create(root, cid, creator, cgroup)
-            if not self.cgroup_dirs(engine):
-                raise Failure("delete removed the engine's cgroup " + engine)
-        finally:
-            self.remove_engine_cgroup(engine)
+    def kill_create_hook(self, root, cid, engine):
+        ready = os.path.join(self.dir, "hook." + cid)
+        cgroup = engine + "/" + cid
+        self.config("true", cgroups_path=cgroup, hook="touch %s; sleep 30" % ready)
+        creator = self.create_bg(root, cid)
+        deadline = time.time() + 60
+        while not os.path.exists(ready) and time.time() < deadline and creator.poll() is None:
+            time.sleep(0.02)
+        if not os.path.exists(ready):
+            raise Failure("the hook never ran")
+        if not self.cgroup_dirs(cgroup):
+            raise Failure("no cgroup %s while the hook runs" % cgroup)
+        self.killed_create(root, cid, creator, cgroup)
 
-    def kill_monitor_boot(self, root, cid):
-        engine = self.engine_cgroup("rvf-engine")
-        try:
-            cgroup = engine + "/" + cid
-            self.config("true", cgroups_path=cgroup)
-            creator = self.create_bg(root, cid)
-            monitor = self.wait_qemu(root, cid, creator)
-            os.kill(monitor, signal.SIGKILL)
-            rc = creator.wait(timeout=60)
-            out = open(os.path.join(self.dir, "out." + cid)).read()
-            if rc == 0 or "killed by signal 9" not in out:
-                raise Failure("create after its monitor was killed: rc %d, %s" % (rc, out.strip()))
-            left = self.wait_gone(cid, root)
-            problems = ["process " + p for p in left] + ["cgroup " + d for d in self.cgroup_dirs(cgroup)]
-            if os.path.exists(os.path.join(root, cid)):
-                problems.append("state directory")
-            if problems:
-                raise Failure("left after the failed create: %s" % ", ".join(problems))
-            if not self.cgroup_dirs(engine):
-                raise Failure("create removed the engine's cgroup " + engine)
-        finally:
-            self.remove_engine_cgroup(engine)
+    def kill_create_boot(self, root, cid, engine):
+        self.config("true", cgroups_path=engine + "/" + cid)
+        creator = self.create_bg(root, cid)
+        self.wait_qemu(root, cid, creator)
+        self.killed_create(root, cid, creator, engine + "/" + cid)
 
-    def kill_create_existing(self, root, cid):
-        existing = self.engine_cgroup("rvf-existing")
-        try:
-            self.config("true", cgroups_path=existing)
-            creator = self.create_bg(root, cid)
-            self.wait_qemu(root, cid, creator)
-            creator.kill()
-            creator.wait()
-            st = self.state(root, cid)
-            if st.get("status") != "stopped":
-                raise Failure("state after create was killed: %s" % st)
-            left = self.wait_gone(cid, root)
-            if left:
-                raise Failure("processes left: %s" % left)
-            rc, out, err = self.rv(root, "delete", cid)
-            if rc != 0:
-                raise Failure("delete: %s" % err.strip())
-            if os.path.exists(os.path.join(root, cid)):
-                raise Failure("state directory left")
-            if not self.cgroup_dirs(existing):
-                raise Failure("delete removed the cgroup that existed before: " + existing)
-        finally:
-            self.remove_engine_cgroup(existing)
+    def kill_create_existing(self, root, cid, engine):
+        # cgroupsPath names the engine's cgroup itself.
+        self.config("true", cgroups_path=engine)
+        creator = self.create_bg(root, cid)
+        self.wait_qemu(root, cid, creator)
+        self.killed_create(root, cid, creator, engine, ours=False)
+
+    def kill_monitor_boot(self, root, cid, engine):
+        cgroup = engine + "/" + cid
+        self.config("true", cgroups_path=cgroup)
+        creator = self.create_bg(root, cid)
+        monitor = self.wait_qemu(root, cid, creator)
+        os.kill(monitor, signal.SIGKILL)
+        rc = creator.wait(timeout=60)
+        out = open(os.path.join(self.dir, "out." + cid)).read()
+        if rc == 0 or "killed by signal 9" not in out:
+            raise Failure("create after its monitor was killed: rc %d, %s" % (rc, out.strip()))
+        left = self.wait_gone(cid, root)
+        problems = ["process " + p for p in left] + ["cgroup " + d for d in self.cgroup_dirs(cgroup)]
+        if os.path.exists(os.path.join(root, cid)):
+            problems.append("state directory")
+        if problems:
+            raise Failure("left after the failed create: %s" % ", ".join(problems))
 
     def case(self, name, fn):
         self.n += 1
@@ -437,10 +415,10 @@ def main():
         ("kill-virtiofsd", s.kill_child("virtiofsd")),
         ("guest-panic", s.guest_panic),
         ("full-disk", s.full_disk),
-        ("kill-create-hook", s.kill_create_hook),
-        ("kill-create-boot", s.kill_create_boot),
-        ("kill-monitor-boot", s.kill_monitor_boot),
-        ("kill-create-existing", s.kill_create_existing),
+        ("kill-create-hook", s.under_engine(s.kill_create_hook)),
+        ("kill-create-boot", s.under_engine(s.kill_create_boot)),
+        ("kill-monitor-boot", s.under_engine(s.kill_monitor_boot)),
+        ("kill-create-existing", s.under_engine(s.kill_create_existing)),
     ]
     try:
         for name, fn in cases:

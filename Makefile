@@ -116,10 +116,20 @@ DEPS := build-essential pkg-config clang clang-format libclang-rt-14-dev git \
 	libcriterion-dev qemu-system-x86 qemu-system-common busybox-static cpio kmod zstd xz-utils \
 	iproute2 man-db python3 runc
 
+# A fresh machine may have no package lists yet, or stale ones: the install
+# is retried once after `apt-get update`.
+APT_INSTALL = DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(sort $(DEPS))
 deps:
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(sort $(DEPS))
+	$(APT_INSTALL) || { apt-get update && $(APT_INSTALL); }
 
-.PHONY: deps all check check-unit check-asan fuzz fuzz-build format lint install demo clean FORCE \
+# deps-ensure: installs the packages only when one is missing, so that
+# `make check` works on a fresh machine and costs one dpkg-query elsewhere.
+deps-ensure:
+	@missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(sort $(DEPS)) 2>&1 | grep -v '^ii ' || true); \
+	if [ -n "$$missing" ]; then echo "deps: not installed: $$(echo "$$missing" | awk '{print $$NF}' | tr '\n' ' ')"; \
+		$(MAKE) --no-print-directory deps; fi
+
+.PHONY: deps deps-ensure print-checks all check check-unit check-asan fuzz fuzz-build format lint install demo clean FORCE \
 	unit-build check-oci check-e2e install-extra
 
 all: $(PROGRAMS)
@@ -130,9 +140,14 @@ unit-build: $(PROGRAMS) $(UNIT_BINS)
 check-unit: unit-build
 	RUNVM_BUILDDIR=$(abspath $(B)) tests/run-unit $(UNIT_BINS)
 
+# The suites of `make check`, in order (.ci/run runs them one by one).
 # check-oci and check-e2e are double-colon rules: each mk/*.mk fragment
 # adds its own recipe as its suite lands.
-check: lint check-unit check-oci check-e2e
+CHECKS := lint check-unit check-oci check-e2e
+check: deps-ensure
+	$(MAKE) --no-print-directory $(CHECKS)
+print-checks:
+	@echo $(CHECKS)
 check-oci::
 check-e2e::
 

@@ -610,12 +610,15 @@ vm_config_guest_paths (const struct vm_config *c, char **ret_kernel, char **ret_
           _cleanup_free_ char *self = self_dir ();
           _cleanup_free_ char *k = self ? xasprintf ("%s/../guest/vmlinuz-%s", self, c->guest) : NULL;
           _cleanup_free_ char *i = self ? xasprintf ("%s/../guest/initrd-%s.img", self, c->guest) : NULL;
-          if (k && access (k, R_OK) == 0 && access (i, R_OK) == 0)
+          /* The kernel decides: with a build-tree kernel and no initrd
+           * the error names the build tree's initrd.  */
+          if (k && access (k, R_OK) == 0)
             {
               free (kernel);
               free (initrd);
               kernel = TAKE_PTR (k);
               initrd = TAKE_PTR (i);
+              hint = " (build the guest image: `make guest`)";
             }
         }
     }

@@ -216,6 +216,41 @@ configure_interface (struct nl_sock *sk, const struct agent_interface *itf, rv_e
   return 0;
 }
 
+/* The guest's kernel names its NICs eth0, eth1, ... in the order of the
+ * VM's devices, which is the namespace's ifindex order, not the order of
+ * the names they must get: the NIC that must become `eth1` may be called
+ * `eth0` while the one that must become `eth0` is `eth1`.  So every NIC
+ * found by MAC that changes name first gets a temporary name of its own,
+ * `rvtmp<ifindex>`; the final renames then meet no name that another of
+ * them still holds.  */
+static int
+rename_aside (struct nl_sock *sk, const struct agent_interface *itf, rv_error_t *err)
+{
+  _cleanup_nl_link_ struct rtnl_link *link = NULL, *change = NULL;
+  _cleanup_free_ char *tmp = NULL;
+  const char *name;
+  int r;
+
+  if (itf->device || itf->match_mac == NULL || itf->name == NULL)
+    return 0;
+  r = find_link (sk, itf, &link, err);
+  if (r < 0)
+    return r;
+  name = rtnl_link_get_name (link);
+  if (strcmp (name, itf->name) == 0)
+    return 0;
+  tmp = xasprintf ("rvtmp%d", rtnl_link_get_ifindex (link));
+  r = set_flags (sk, link, false, name, err);
+  if (r < 0)
+    return r;
+  change = rtnl_link_alloc ();
+  rtnl_link_set_name (change, tmp);
+  r = rtnl_link_change (sk, link, change, 0);
+  if (r < 0)
+    return nl_fail (err, r, "rename interface", name);
+  return 0;
+}
+
 static int
 add_route (struct nl_sock *sk, const struct agent_route *rt, rv_error_t *err)
 {
@@ -283,6 +318,12 @@ netcfg_apply (const struct agent_network_args *args, rv_error_t *err)
   r = netcfg_loopback_up (err);
   if (r < 0)
     return rv_error_wrap (err, "network");
+  for (i = 0; i < args->interfaces_len; i++)
+    {
+      r = rename_aside (sk, &args->interfaces[i], err);
+      if (r < 0)
+        return rv_error_wrap (err, "network");
+    }
   for (i = 0; i < args->interfaces_len; i++)
     {
       r = configure_interface (sk, &args->interfaces[i], err);

@@ -25,7 +25,7 @@ import time
 
 import hoststate
 import image
-from engine import T_CMD, T_QUICK, T_START, Engine, ensure_no_link, free_port, http_get_poll, registry
+from engine import T_CMD, T_QUICK, T_START, Engine, ensure_no_link, expect_netns_clean, free_port, hold_netns, http_get_poll, registry
 from harness import Failure, Proc, expect_eq, expect_in, expect_rc, poll, run
 
 IMAGE = "rve2e-busybox:latest"
@@ -221,22 +221,26 @@ def detached_lifecycle(k):
     expect_rc(k.docker(["rm", cid], timeout=T_QUICK), 0)
 
 
-@case("net-httpd-dns", "bridge network (private bridge): httpd reachable from the host (address and published port) and from a second container; dockerd's DNS settings", net=True)
+@case("net-httpd-dns", "bridge network (private bridge): httpd reachable from the host (address and published port) and from a second container; dockerd's DNS settings; runvm's tap and tc filter in its netns while it runs, none after rm", net=True)
 def net_httpd(k):
     port = free_port()
     cid = k.start_detached(["-p", "127.0.0.1:%d:80" % port, IMAGE, "httpd", "-f", "-p", "80", "-h", "/var/www"], network="bridge")
     addr = k.inspect(cid, "{{.NetworkSettings.IPAddress}}")
     if not addr.startswith(SUBNET.rsplit(".", 1)[0] + "."):
         raise Failure("container address %r is not in %s" % (addr, SUBNET))
-    expect_eq("from the host, by address", http_get_poll("http://%s/" % addr, T_START), image.INDEX_HTML)
-    expect_eq("from the host, published port", http_get_poll("http://127.0.0.1:%d/" % port, 30), image.INDEX_HTML)
-    name = k.unique()
-    res = k.docker(["run", "--rm", "--name", name] + k.cidfile() + [IMAGE, "timeout", "60", "wget", "-q", "-O", "-", "http://%s/" % addr])
-    expect_rc(res, 0)
-    expect_eq("from a second container", res.out, image.INDEX_HTML)
-    res = k.docker(["exec", cid, "cat", "/etc/resolv.conf"])
-    expect_rc(res, 0)
-    for want in ("nameserver " + DNS_SERVER, "search " + DNS_SEARCH, "options " + DNS_OPTION):
-        expect_in("/etc/resolv.conf", want, res.out)
-    expect_rc(k.docker(["rm", "-f", cid]), 0)
-
+    hold = hold_netns(k, cid)
+    try:
+        expect_eq("from the host, by address", http_get_poll("http://%s/" % addr, T_START), image.INDEX_HTML)
+        expect_eq("from the host, published port", http_get_poll("http://127.0.0.1:%d/" % port, 30), image.INDEX_HTML)
+        name = k.unique()
+        res = k.docker(["run", "--rm", "--name", name] + k.cidfile() + [IMAGE, "timeout", "60", "wget", "-q", "-O", "-", "http://%s/" % addr])
+        expect_rc(res, 0)
+        expect_eq("from a second container", res.out, image.INDEX_HTML)
+        res = k.docker(["exec", cid, "cat", "/etc/resolv.conf"])
+        expect_rc(res, 0)
+        for want in ("nameserver " + DNS_SERVER, "search " + DNS_SEARCH, "options " + DNS_OPTION):
+            expect_in("/etc/resolv.conf", want, res.out)
+        expect_rc(k.docker(["rm", "-f", cid]), 0)
+        expect_netns_clean(hold)
+    finally:
+        hold.close()

@@ -69,6 +69,49 @@ def http_get_poll(url, timeout):
     raise Failure("%s did not answer within %ss (last error: %s)" % (url, timeout, last))
 
 
+def hold_netns(eng, cid):
+    """The running container's network namespace, held open (a
+    hoststate.NetnsHold), after checking runvm's part in it: with runvm a
+    tap, an ingress qdisc and runvm's filter on the engine's interface;
+    with another runtime none of them.  The namespace is the engine's
+    sandbox key when it names one, and must then be the namespace of the
+    container's PID (runvm's monitor sits in it)."""
+    key = eng.inspect(cid, "{{.NetworkSettings.SandboxKey}}")
+    pid = eng.inspect(cid, "{{.State.Pid}}")
+    by_pid = "/proc/%s/ns/net" % pid
+    hold = hoststate.NetnsHold(key if key and os.path.exists(key) else by_pid)
+    try:
+        if not hold.same_as(by_pid):
+            raise Failure("the container's PID %s is not in its sandbox's network namespace %s" % (pid, key))
+        found = hoststate.runvm_net(hold.path)
+        if eng.rt.kind == "runvm":
+            missing = [k for k in ("taps", "qdiscs", "filters") if not found[k]]
+            if missing:
+                raise Failure("while the container runs, its network namespace lacks runvm's %s (it has: %s)"
+                              % (", ".join(missing), hoststate.describe_runvm_net(found)))
+        elif any(found.values()):
+            raise Failure("runvm's traces with runtime %s: %s" % (eng.rt.kind, hoststate.describe_runvm_net(found)))
+    except BaseException:
+        hold.close()
+        raise
+    return hold
+
+
+def expect_netns_clean(hold, timeout=15):
+    """After the container is removed: no tap, ingress qdisc or runvm
+    filter left in its namespace (held open by HOLD).  QEMU may still be
+    on its way out when the engine returns: its tap goes with it."""
+    found = None
+    deadline = time.monotonic() + timeout
+    while True:
+        found = hoststate.runvm_net(hold.path)
+        if not any(found.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+    if any(found.values()):
+        raise Failure("left in the container's network namespace after rm: " + hoststate.describe_runvm_net(found))
+
+
 class Engine:
     """One engine, configured and (for daemons) started once per run.
 

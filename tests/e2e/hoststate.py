@@ -162,6 +162,69 @@ def remove_cgroup_parent(parent):
 
 
 # ---------------------------------------------------------------------------
+# runvm's taps and tc redirects in a container's network namespace
+# (docs/networking.md: taps are tun devices `tap<N>_<if>` with the alias
+# `runvm:<if>`; filters are ingress u32 filters at priority 0x5256).
+
+RUNVM_TC_PREF = 0x5256
+RUNVM_TAP_RX = re.compile(r"^tap\d+_")
+
+
+class NetnsHold:
+    """A container's network namespace held open by an fd of ours, so that
+    it can still be looked at after the engine removed the container and
+    its name for the namespace: what runvm made there must be gone by
+    then, whoever removes the namespace later."""
+
+    def __init__(self, path):
+        self.fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        self.path = "/proc/%d/fd/%d" % (os.getpid(), self.fd)
+
+    def same_as(self, path):
+        a, b = os.fstat(self.fd), os.stat(path)
+        return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+    def close(self):
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def runvm_net(ns_path):
+    """runvm's traces in the network namespace at ns_path:
+    {"taps": [name], "filters": ["dev: line"], "qdiscs": [dev with an
+    ingress qdisc]}, each empty when there are none."""
+    enter = ["nsenter", "--net=" + ns_path]
+    res = run(enter + ["ip", "-d", "-j", "link", "show"], timeout=30, check=True)
+    out = {"taps": [], "filters": [], "qdiscs": []}
+    for link in json.loads(res.out or "[]"):
+        name = link["ifname"]
+        kind = (link.get("linkinfo") or {}).get("info_kind") or ""
+        if kind == "tun" and (RUNVM_TAP_RX.match(name) or (link.get("ifalias") or "").startswith("runvm:")):
+            out["taps"].append(name)
+            continue
+        if name == "lo":
+            continue
+        res = run(enter + ["tc", "filter", "show", "dev", name, "ingress"], timeout=30, check=True)
+        for line in res.out.splitlines():
+            if re.search(r"\bpref %d\b" % RUNVM_TC_PREF, line):
+                out["filters"].append("%s: %s" % (name, line.strip()))
+                break
+        res = run(enter + ["tc", "qdisc", "show", "dev", name], timeout=30, check=True)
+        if re.search(r"^qdisc ingress ", res.out, re.M):
+            out["qdiscs"].append(name)
+    return out
+
+
+def describe_runvm_net(found):
+    parts = []
+    for key in ("taps", "qdiscs", "filters"):
+        if found[key]:
+            parts.append("%s %s" % (key, ", ".join(found[key])))
+    return "; ".join(parts) or "none"
+
+
+# ---------------------------------------------------------------------------
 # iptables
 
 

@@ -22,7 +22,7 @@ import os
 import time
 
 import image
-from engine import T_CMD, T_QUICK, T_START, Engine, ensure_no_link, free_port, http_get_poll, registry
+from engine import T_CMD, T_QUICK, T_START, Engine, ensure_no_link, expect_netns_clean, free_port, hold_netns, http_get_poll, registry
 from harness import Failure, Proc, PtySession, expect_eq, expect_in, expect_rc, poll, run
 
 IMAGE = "localhost/rve2e-busybox:latest"
@@ -441,7 +441,7 @@ def cgroups_disabled(p):
     expect_eq("stdout", res.out, "no-cgroups\n")
 
 
-@case("net-httpd-dns", "bridge network: httpd reachable from the host (address and published port) and from a second container; DNS from containers.conf", net=True)
+@case("net-httpd-dns", "bridge network: httpd reachable from the host (address and published port) and from a second container; DNS from containers.conf; runvm's tap and tc filter in its netns while it runs, none after rm", net=True)
 def net_httpd(p):
     port = free_port()
     cid = p.start_detached(["-p", "127.0.0.1:%d:80" % port, IMAGE, "httpd", "-f", "-p", "80", "-h", "/var/www"], network=NETWORK)
@@ -449,13 +449,18 @@ def net_httpd(p):
     addr = (nets.get(NETWORK) or {}).get("IPAddress", "")
     if not addr.startswith(SUBNET.rsplit(".", 1)[0] + "."):
         raise Failure("container address %r is not in %s" % (addr, SUBNET))
-    expect_eq("from the host, by address", http_get_poll("http://%s/" % addr, T_START), image.INDEX_HTML)
-    expect_eq("from the host, published port", http_get_poll("http://127.0.0.1:%d/" % port, 30), image.INDEX_HTML)
-    res = p.podman(["run", "--rm"] + p.cidfile() + [IMAGE, "timeout", "60", "wget", "-q", "-O", "-", "http://%s/" % addr])
-    expect_rc(res, 0)
-    expect_eq("from a second container", res.out, image.INDEX_HTML)
-    res = p.podman(["exec", cid, "cat", "/etc/resolv.conf"])
-    expect_rc(res, 0)
-    for want in ("nameserver " + DNS_SERVER, "search " + DNS_SEARCH, "options " + DNS_OPTION):
-        expect_in("/etc/resolv.conf", want, res.out)
-    expect_rc(p.podman(["rm", "-f", "-t", "0", cid]), 0)
+    hold = hold_netns(p, cid)
+    try:
+        expect_eq("from the host, by address", http_get_poll("http://%s/" % addr, T_START), image.INDEX_HTML)
+        expect_eq("from the host, published port", http_get_poll("http://127.0.0.1:%d/" % port, 30), image.INDEX_HTML)
+        res = p.podman(["run", "--rm"] + p.cidfile() + [IMAGE, "timeout", "60", "wget", "-q", "-O", "-", "http://%s/" % addr])
+        expect_rc(res, 0)
+        expect_eq("from a second container", res.out, image.INDEX_HTML)
+        res = p.podman(["exec", cid, "cat", "/etc/resolv.conf"])
+        expect_rc(res, 0)
+        for want in ("nameserver " + DNS_SERVER, "search " + DNS_SEARCH, "options " + DNS_OPTION):
+            expect_in("/etc/resolv.conf", want, res.out)
+        expect_rc(p.podman(["rm", "-f", "-t", "0", cid]), 0)
+        expect_netns_clean(hold)
+    finally:
+        hold.close()

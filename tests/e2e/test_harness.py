@@ -357,6 +357,57 @@ class EndCaseTest(unittest.TestCase):
         self.assertIn("kept-7f3a", e.suite.all_ids)
 
 
+@unittest.skipUnless(os.geteuid() == 0 and os.path.exists("/dev/net/tun"), "needs root and /dev/net/tun")
+class RunvmNetTest(unittest.TestCase):
+    """runvm_net finds a tap, an ingress qdisc and a filter made the way
+    runvm makes them (here with ip and tc), in a namespace held open after
+    its name is gone, and nothing once they are removed."""
+
+    @classmethod
+    def setUpClass(cls):
+        harness.start_reaper()
+
+    def setUp(self):
+        self.ns = "rve2e-selftest-%d" % os.getpid()
+        harness.run(["ip", "netns", "add", self.ns], check=True)
+        self.addCleanup(harness.run, ["ip", "netns", "del", self.ns])
+
+    def nsrun(self, *argv):
+        return harness.run(["ip", "netns", "exec", self.ns] + list(argv), check=True)
+
+    def test_found_then_gone(self):
+        self.nsrun("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1")
+        self.nsrun("ip", "tuntap", "add", "dev", "tap0_eth0", "mode", "tap")
+        self.nsrun("ip", "link", "set", "tap0_eth0", "alias", "runvm:eth0")
+        self.nsrun("ip", "link", "set", "eth0", "up")
+        self.nsrun("ip", "link", "set", "tap0_eth0", "up")
+        self.nsrun("tc", "qdisc", "add", "dev", "eth0", "ingress")
+        self.nsrun("tc", "filter", "add", "dev", "eth0", "parent", "ffff:", "prio", str(hoststate.RUNVM_TC_PREF),
+                   "protocol", "all", "u32", "match", "u32", "0", "0", "action", "mirred", "egress", "redirect",
+                   "dev", "tap0_eth0")
+        # Someone else's filter at another priority is not runvm's.
+        self.nsrun("tc", "qdisc", "add", "dev", "eth1", "ingress")
+        self.nsrun("tc", "filter", "add", "dev", "eth1", "parent", "ffff:", "prio", "7", "protocol", "all", "u32",
+                   "match", "u32", "0", "0", "action", "mirred", "egress", "mirror", "dev", "eth0")
+        hold = hoststate.NetnsHold("/run/netns/" + self.ns)
+        self.addCleanup(hold.close)
+        self.assertTrue(hold.same_as("/run/netns/" + self.ns))
+        self.assertFalse(hold.same_as("/proc/self/ns/net"))
+        found = hoststate.runvm_net(hold.path)
+        self.assertEqual(found["taps"], ["tap0_eth0"])
+        self.assertEqual(sorted(found["qdiscs"]), ["eth0", "eth1"])
+        self.assertEqual([f.split(":")[0] for f in found["filters"]], ["eth0"])
+        # The name goes (as when an engine removes the container); the
+        # namespace stays while held, and can still be looked at.
+        harness.run(["ip", "netns", "del", self.ns], check=True)
+        harness.run(["nsenter", "--net=" + hold.path, "tc", "qdisc", "del", "dev", "eth0", "ingress"], check=True)
+        harness.run(["nsenter", "--net=" + hold.path, "tc", "qdisc", "del", "dev", "eth1", "ingress"], check=True)
+        harness.run(["nsenter", "--net=" + hold.path, "ip", "link", "del", "tap0_eth0"], check=True)
+        found = hoststate.runvm_net(hold.path)
+        self.assertEqual(found, {"taps": [], "qdiscs": [], "filters": []})
+        self.assertEqual(hoststate.describe_runvm_net(found), "none")
+
+
 class ImageTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -109,6 +109,30 @@ Test (agent_net, configures_interface_addresses_and_routes)
   agent_conn_free (c);
 }
 
+/* The guest names its NICs in device order, which need not be the order
+ * of the names they must get: two NICs that swap names both get them.  */
+Test (agent_net, swapped_names)
+{
+  struct agent_interface itfs[] = {
+    { .match_mac = (char *) "02:00:00:00:00:05", .name = (char *) "v1", .mtu = 1400 },
+    { .match_mac = (char *) "02:00:00:00:00:07", .name = (char *) "v0", .mtu = 1300 },
+  };
+  struct agent_network_args args = { itfs, 2, NULL, 0 };
+  struct agent_conn *c = test_connect (&ta);
+  rv_error_t err = NULL;
+
+  free (ip ("link set v1 address 02:00:00:00:00:07"));
+  cr_assert_eq (agent_network (c, &args, &err), 0, "%s", err ? err->msg : "");
+  has ("link show v1", "link/ether 02:00:00:00:00:05");
+  has ("link show v1", "mtu 1400");
+  has ("link show v0", "link/ether 02:00:00:00:00:07");
+  has ("link show v0", "mtu 1300");
+  /* Again: nothing to rename, nothing fails.  */
+  cr_assert_eq (agent_network (c, &args, &err), 0, "%s", err ? err->msg : "");
+  has ("link show v1", ",UP");
+  agent_conn_free (c);
+}
+
 /* The arguments as vm/net_agent.c writes them.  */
 Test (agent_net, arguments_as_json_text)
 {

@@ -57,19 +57,20 @@ send_pidfd (const char *path, pid_t pid, rv_error_t *err)
   return rt_send_fd (path, fd, "pidfd", err);
 }
 
-/* The monitor failed or died: reap it, undo what it could not.  Its
- * children may still be dying in the cgroup (QEMU gets SIGKILL when the
- * monitor dies): rt_host_cgroup_remove kills what is left first.  */
+/* The monitor failed or died: reap it, undo what it could not.  A monitor
+ * that reported its failure has stopped its VM; one that died may leave
+ * children dying in the cgroup (QEMU gets SIGKILL when the monitor dies):
+ * with KILL_LEFT, what is left there is killed first.  */
 static void
 undo_create (const struct rt_global *g, const char *id, const char *bundle, const struct spec_config *config,
-             const char *host_cgroup, char *const *cgroup_made, pid_t monitor)
+             const char *host_cgroup, char *const *cgroup_made, bool kill_left, pid_t monitor)
 {
   _cleanup_error_ rv_error_t tmp_err = NULL;
 
   while (monitor > 0 && waitpid (monitor, NULL, 0) < 0 && errno == EINTR)
     ;
   rt_hooks_run_warn (config, SPEC_HOOK_POSTSTOP, id, "stopped", 0, bundle);
-  if (rt_host_cgroup_remove (host_cgroup, cgroup_made, &tmp_err) < 0)
+  if (rt_host_cgroup_remove (host_cgroup, cgroup_made, kill_left, &tmp_err) < 0)
     rv_debug ("remove cgroup: %s", tmp_err->msg);
   rv_error_release (&tmp_err);
   if (state_remove (g->root, id, &tmp_err) < 0)
@@ -203,7 +204,7 @@ create_container (const struct rt_global *g, const struct rt_create_opts *o, boo
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     {
       ret = rv_error_make (err, errno, "socketpair");
-      undo_create (g, o->id, o->bundle, config, NULL, NULL, -1);
+      undo_create (g, o->id, o->bundle, config, NULL, NULL, false, -1);
       goto out;
     }
   /* A signal that would end us while the monitor builds the container
@@ -221,7 +222,7 @@ create_container (const struct rt_global *g, const struct rt_create_opts *o, boo
       ret = rv_error_make (err, errno, "fork the monitor");
       close (sv[0]);
       close (sv[1]);
-      undo_create (g, o->id, o->bundle, config, NULL, NULL, -1);
+      undo_create (g, o->id, o->bundle, config, NULL, NULL, false, -1);
       sigprocmask (SIG_SETMASK, &saved, NULL);
       goto out;
     }
@@ -247,6 +248,7 @@ create_container (const struct rt_global *g, const struct rt_create_opts *o, boo
     }
   close (sv[1]);
   record_monitor (g, o->id, pid);
+  (void) send (sv[0], "R", 1, MSG_NOSIGNAL);
 
   do
     n = recv (sv[0], msg, SYNC_MSG_MAX, 0);
@@ -271,7 +273,7 @@ create_container (const struct rt_global *g, const struct rt_create_opts *o, boo
           pid = -1;
         }
       close (sv[0]);
-      undo_create (g, o->id, o->bundle, config, host_cgroup, cgroup_made, pid);
+      undo_create (g, o->id, o->bundle, config, host_cgroup, cgroup_made, pid < 0, pid);
       sigprocmask (SIG_SETMASK, &saved, NULL);
       goto out;
     }
@@ -302,7 +304,7 @@ create_container (const struct rt_global *g, const struct rt_create_opts *o, boo
   if (ret < 0)
     {
       (void) kill (pid, SIGKILL);
-      undo_create (g, o->id, o->bundle, config, host_cgroup, cgroup_made, pid);
+      undo_create (g, o->id, o->bundle, config, host_cgroup, cgroup_made, true, pid);
       sigprocmask (SIG_SETMASK, &saved, NULL);
       goto out;
     }

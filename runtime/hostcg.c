@@ -163,12 +163,12 @@ remove_dir (const char *dir, bool leaf)
 }
 
 static int
-remove_made (char *const *made, rv_error_t *err)
+remove_made (char *const *made, bool kill_left, rv_error_t *err)
 {
   size_t n = strv_len (made), i, round;
   int ret = 0;
 
-  for (round = 0; round < 100; round++)
+  for (round = 0; kill_left && round < 100; round++)
     {
       size_t left = 0;
       for (i = 0; i < n; i++)
@@ -222,11 +222,11 @@ remove_leaf (const char *path, rv_error_t *err)
 }
 
 int
-rt_host_cgroup_remove (const char *path, char *const *made, rv_error_t *err)
+rt_host_cgroup_remove (const char *path, char *const *made, bool kill_left, rv_error_t *err)
 {
   if (path == NULL)
     return 0;
   if (made == NULL)
     return remove_leaf (path, err);
-  return remove_made (made, err);
+  return remove_made (made, kill_left, err);
 }

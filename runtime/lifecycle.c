@@ -94,7 +94,7 @@ clean_host (const struct state_record *r, const struct spec_config *config, rv_e
   const struct spec_namespace *ns = config ? spec_namespace_find (config, "network") : NULL;
   int ret = 0;
 
-  ret = rt_host_cgroup_remove (r->cgroup_path, r->cgroup_made, err);
+  ret = rt_host_cgroup_remove (r->cgroup_path, r->cgroup_made, true, err);
 
   if (ns && ns->path && ns->path[0])
     {

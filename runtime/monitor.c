@@ -111,9 +111,9 @@ report_error (struct monitor *m, rv_error_t err)
     (void) send (m->a->sync_fd, msg, strlen (msg), MSG_NOSIGNAL);
 }
 
-/* The creator's "A": it has recorded the container.  */
+/* The creator's one-byte word WANT ("R", "A"; monitor.h).  */
 static bool
-creator_done (int sync_fd)
+creator_says (int sync_fd, char want)
 {
   char c = 0;
   ssize_t n;
@@ -121,7 +121,7 @@ creator_done (int sync_fd)
   do
     n = recv (sync_fd, &c, 1, 0);
   while (n < 0 && errno == EINTR);
-  return n == 1 && c == 'A';
+  return n == 1 && c == want;
 }
 
 /* The transport as other runvm processes will find it: a socket in the
@@ -795,6 +795,10 @@ rt_monitor_main (const struct rt_monitor_args *a)
    * gone before this line is seen as a new parent.  */
   if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != a->creator)
     _exit (1);
+  /* Nothing is made before the record names us: a delete after the
+   * creator's death then finds us, whatever we were doing.  */
+  if (!creator_says (a->sync_fd, 'R'))
+    _exit (1);
 
   /* 1.  */
   if (setup_signals (&m, &err) < 0 || setsid () < 0 || setup_log (&m, &err) < 0)
@@ -826,7 +830,7 @@ rt_monitor_main (const struct rt_monitor_args *a)
    * instead of "A"), and we undo our part ourselves; the creator exiting
    * right after its "A" must not take us with it.  */
   (void) prctl (PR_SET_PDEATHSIG, 0);
-  if (send (a->sync_fd, msg, strlen (msg), MSG_NOSIGNAL) < 0 || !creator_done (a->sync_fd))
+  if (send (a->sync_fd, msg, strlen (msg), MSG_NOSIGNAL) < 0 || !creator_says (a->sync_fd, 'A'))
     {
       /* The creator is gone or failed: nobody knows of this container.  */
       teardown (&m, false);

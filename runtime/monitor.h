@@ -1,7 +1,9 @@
 /* The monitor: the container's process on the host (docs/lifecycle.md).
  *
- * `runvm create` forks it and waits on SYNC_FD (a SOCK_SEQPACKET socket)
- * for one message:
+ * `runvm create` forks it, records its PID and says "R" on SYNC_FD (a
+ * SOCK_SEQPACKET socket); the monitor starts only then (a create killed
+ * before leaves a record that names it).  Then create waits for one
+ * message:
  *
  *   "C<launcher> <transport>"
  *                        created: the container waits in the guest for

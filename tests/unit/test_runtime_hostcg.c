@@ -124,7 +124,7 @@ Test (runtime_hostcg, a_half_made_cgroup_is_emptied_and_removed)
       }
   }
 
-  cr_assert_eq (rt_host_cgroup_remove (path, made, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (rt_host_cgroup_remove (path, made, true, &err), 0, "%s", err ? err->msg : "");
   cr_assert_eq (waitpid (child, &status, 0), child);
   cr_assert (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
   for (i = 0; made[i]; i++)
@@ -149,7 +149,7 @@ Test (runtime_hostcg, a_cgroup_that_existed_before_is_left_alone)
 
   r = lc_cgroup_add_pid (parent_cg, child, &err);
   cr_assert_eq (r, 0, "%s", err ? err->msg : "");
-  cr_assert_eq (rt_host_cgroup_remove (parent, made, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (rt_host_cgroup_remove (parent, made, true, &err), 0, "%s", err ? err->msg : "");
   cr_assert_eq (kill (child, 0), 0, "the engine's process was killed");
   cr_assert_eq (lc_cgroup_open (parent, &cg, &err), 0, "%s", err ? err->msg : "");
   lc_cgroup_free (cg);

@@ -67,21 +67,6 @@ pending_remove (struct agent_conn *c, uint64_t id)
       }
 }
 
-static int
-poll_fd (int fd, short events, long long deadline)
-{
-  for (;;)
-    {
-      struct pollfd p = { .fd = fd, .events = events };
-      int n = poll (&p, 1, agent_ms_left (deadline));
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return -errno;
-      return n == 0 ? -ETIMEDOUT : 0;
-    }
-}
-
 /* Writes all of BUF to the non-blocking FD by DEADLINE.  *RET_SENT says
  * how far it got.  */
 static int
@@ -97,7 +82,7 @@ send_all (int fd, const char *buf, size_t len, long long deadline, size_t *ret_s
         continue;
       if (n < 0 && errno == EAGAIN)
         {
-          r = poll_fd (fd, POLLOUT, deadline);
+          r = agent_wait_fd (fd, POLLOUT, deadline);
           if (r < 0)
             break;
           continue;
@@ -131,7 +116,7 @@ recv_frame (struct agent_conn *c, long long deadline, char **ret, size_t *ret_le
         continue;
       if (n < 0 && errno == EAGAIN)
         {
-          r = poll_fd (c->fd, POLLIN, deadline);
+          r = agent_wait_fd (c->fd, POLLIN, deadline);
           if (r == -ETIMEDOUT)
             return rv_error_set (err, ETIMEDOUT, "agent did not answer in time");
           if (r < 0)

@@ -37,9 +37,8 @@ agent_ms_left (long long deadline)
   return left > INT_MAX ? INT_MAX : (int) left;
 }
 
-/* Waits for EVENTS on FD until DEADLINE: 0, or -ETIMEDOUT, or -errno.  */
-static int
-wait_fd (int fd, short events, long long deadline)
+int
+agent_wait_fd (int fd, short events, long long deadline)
 {
   for (;;)
     {
@@ -74,7 +73,7 @@ connect_once (int family, const struct sockaddr *sa, socklen_t len, long long de
    * writable; try again later like a refusal.  */
   if (errno == EAGAIN && family == AF_UNIX)
     return -EAGAIN;
-  r = wait_fd (fd, POLLOUT, deadline);
+  r = agent_wait_fd (fd, POLLOUT, deadline);
   if (r < 0)
     return r;
   if (getsockopt (fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
@@ -101,7 +100,7 @@ hybrid_handshake (int fd, uint32_t port, long long deadline, char *line, size_t 
         continue;
       if (w < 0 && errno == EAGAIN)
         {
-          r = wait_fd (fd, POLLOUT, deadline);
+          r = agent_wait_fd (fd, POLLOUT, deadline);
           if (r < 0)
             return r;
           continue;
@@ -120,7 +119,7 @@ hybrid_handshake (int fd, uint32_t port, long long deadline, char *line, size_t 
         continue;
       if (got < 0 && errno == EAGAIN)
         {
-          r = wait_fd (fd, POLLIN, deadline);
+          r = agent_wait_fd (fd, POLLIN, deadline);
           if (r < 0)
             return r;
           continue;
@@ -164,65 +163,115 @@ retryable (int e)
     }
 }
 
+/* Where T's agent listens, as a socket address.  */
+struct agent_addr
+{
+  int family;
+  union
+  {
+    struct sockaddr sa;
+    struct sockaddr_un sun;
+    struct sockaddr_vm svm;
+  } u;
+  socklen_t len;
+};
+
+static int
+addr_of (const struct agent_transport *t, const char *where, struct agent_addr *a, rv_error_t *err)
+{
+  memset (a, 0, sizeof (*a));
+  switch (t->kind)
+    {
+    case AGENT_TRANSPORT_VSOCK:
+      a->family = AF_VSOCK;
+      a->u.svm.svm_family = AF_VSOCK;
+      a->u.svm.svm_cid = t->cid;
+      a->u.svm.svm_port = t->port;
+      a->len = sizeof (a->u.svm);
+      return 0;
+    case AGENT_TRANSPORT_HYBRID_VSOCK:
+    case AGENT_TRANSPORT_UNIX:
+      if (t->path[0] == '\0' || strnlen (t->path, sizeof (t->path)) >= sizeof (a->u.sun.sun_path))
+        return rv_error_set (err, EINVAL, "dial agent at `%s`: invalid socket path", where);
+      a->family = AF_UNIX;
+      a->u.sun.sun_family = AF_UNIX;
+      memcpy (a->u.sun.sun_path, t->path, strlen (t->path) + 1);
+      a->len = sizeof (a->u.sun);
+      return 0;
+    default:
+      return rv_error_set (err, EINVAL, "dial agent: unknown transport kind %d", (int) t->kind);
+    }
+}
+
+/* One connection attempt by DEADLINE: 1 with *RET_FD (blocking), 0 with
+ * *RET_REFUSAL when the port is not up yet (what agent_dial retries), or
+ * a negative errno with ERR set.  */
+static int
+attempt (const struct agent_transport *t, const struct agent_addr *a, const char *where, long long deadline,
+         int *ret_fd, int *ret_refusal, rv_error_t *err)
+{
+  char line[HYBRID_LINE_MAX];
+  _cleanup_close_ int fd = connect_once (a->family, &a->u.sa, a->len, deadline);
+  int e;
+
+  if (fd >= 0 && t->kind == AGENT_TRANSPORT_HYBRID_VSOCK)
+    {
+      int r = hybrid_handshake (fd, t->port, deadline, line, sizeof (line));
+      if (r == -EPROTO)
+        return rv_error_set (err, EPROTO, "dial agent at `%s`: unexpected reply to CONNECT: `%s`", where,
+                             line);
+      if (r < 0)
+        {
+          (void) close (TAKE_FD (fd));
+          fd = r;
+        }
+    }
+  if (fd >= 0)
+    {
+      if (fd_set_nonblock (fd, false) < 0)
+        return rv_error_make (err, errno, "dial agent at `%s`", where);
+      *ret_fd = TAKE_FD (fd);
+      return 1;
+    }
+  e = -fd;
+  fd = -1;
+  if (!retryable (e))
+    return rv_error_make (err, e, "dial agent at `%s`", where);
+  *ret_refusal = e;
+  return 0;
+}
+
+int
+agent_dial_once (const struct agent_transport *t, int timeout_ms, int *ret_fd, rv_error_t *err)
+{
+  _cleanup_free_ char *where = agent_transport_to_string (t);
+  struct agent_addr a;
+  int refusal = 0, r;
+
+  r = addr_of (t, where, &a, err);
+  if (r < 0)
+    return r;
+  return attempt (t, &a, where, timeout_ms < 0 ? -1 : agent_now_ms () + timeout_ms, ret_fd, &refusal, err);
+}
+
 int
 agent_dial (const struct agent_transport *t, int timeout_ms, int *ret_fd, rv_error_t *err)
 {
   _cleanup_free_ char *where = agent_transport_to_string (t);
   long long deadline = timeout_ms < 0 ? -1 : agent_now_ms () + timeout_ms;
-  struct sockaddr_un sun = { .sun_family = AF_UNIX };
-  struct sockaddr_vm svm = { .svm_family = AF_VSOCK };
-  char line[HYBRID_LINE_MAX];
-  int pause_ms = 5, last = 0;
+  struct agent_addr a;
+  int pause_ms = 5, last = 0, r;
 
-  switch (t->kind)
-    {
-    case AGENT_TRANSPORT_VSOCK:
-      svm.svm_cid = t->cid;
-      svm.svm_port = t->port;
-      break;
-    case AGENT_TRANSPORT_HYBRID_VSOCK:
-    case AGENT_TRANSPORT_UNIX:
-      if (t->path[0] == '\0' || strnlen (t->path, sizeof (t->path)) >= sizeof (sun.sun_path))
-        return rv_error_set (err, EINVAL, "dial agent at `%s`: invalid socket path", where);
-      memcpy (sun.sun_path, t->path, strlen (t->path) + 1);
-      break;
-    default:
-      return rv_error_set (err, EINVAL, "dial agent: unknown transport kind %d", (int) t->kind);
-    }
-
+  r = addr_of (t, where, &a, err);
+  if (r < 0)
+    return r;
   for (;;)
     {
-      _cleanup_close_ int fd = -1;
       int left;
 
-      if (t->kind == AGENT_TRANSPORT_VSOCK)
-        fd = connect_once (AF_VSOCK, (struct sockaddr *) &svm, sizeof (svm), deadline);
-      else
-        fd = connect_once (AF_UNIX, (struct sockaddr *) &sun, sizeof (sun), deadline);
-
-      if (fd >= 0 && t->kind == AGENT_TRANSPORT_HYBRID_VSOCK)
-        {
-          int r = hybrid_handshake (fd, t->port, deadline, line, sizeof (line));
-          if (r == -EPROTO)
-            return rv_error_set (err, EPROTO, "dial agent at `%s`: unexpected reply to CONNECT: `%s`", where,
-                                 line);
-          if (r < 0)
-            {
-              (void) close (TAKE_FD (fd));
-              fd = r;
-            }
-        }
-      if (fd >= 0)
-        {
-          if (fd_set_nonblock (fd, false) < 0)
-            return rv_error_make (err, errno, "dial agent at `%s`", where);
-          *ret_fd = TAKE_FD (fd);
-          return 0;
-        }
-
-      last = -fd;
-      if (!retryable (last))
-        return rv_error_make (err, last, "dial agent at `%s`", where);
+      r = attempt (t, &a, where, deadline, ret_fd, &last, err);
+      if (r != 0)
+        return r < 0 ? r : 0;
       left = agent_ms_left (deadline);
       if (left == 0)
         break;

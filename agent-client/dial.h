@@ -21,6 +21,18 @@
  * right after it stay in the socket for the caller.  */
 int agent_dial (const struct agent_transport *t, int timeout_ms, int *ret_fd, rv_error_t *err);
 
+/* One attempt of agent_dial, its connect and hybrid handshake bounded by
+ * TIMEOUT_MS (negative: none), for callers that retry on their own
+ * schedule (the launchers, watching the VM while it boots): 1 with
+ * *RET_FD connected, 0 when the port refused (the refusals agent_dial
+ * retries), or a negative errno with ERR set (EPROTO: an unexpected
+ * hybrid reply).  */
+int agent_dial_once (const struct agent_transport *t, int timeout_ms, int *ret_fd, rv_error_t *err);
+
+/* Waits for EVENTS on FD until DEADLINE (see below; -1: none): 0, or
+ * -ETIMEDOUT, or -errno.  */
+int agent_wait_fd (int fd, short events, long long deadline);
+
 /* Monotonic clock in milliseconds, and the time left until DEADLINE (a
  * value of it; -1 means none) as a poll() timeout.  */
 long long agent_now_ms (void);

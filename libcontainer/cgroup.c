@@ -722,6 +722,51 @@ lc_cgroup_create (const char *path, const struct spec_resources *resources, pid_
 }
 
 int
+lc_cgroup_missing_dirs (const char *path, char ***ret, rv_error_t *err)
+{
+  struct lc_cg_layout *layout = NULL;
+  struct lc_cgroup *cg = NULL;
+  char **missing = xcalloc (1, sizeof (char *));
+  size_t i;
+  int r;
+
+  r = lc_cg_layout_detect (&layout, err);
+  if (r == 0)
+    r = cgroup_new (layout, path, &cg, err);
+  for (i = 0; r == 0 && i < cg->len; i++)
+    {
+      const struct lc_cg_dir *d = &cg->dirs[i];
+      _cleanup_free_ char *p = xstrdup (d->path);
+      size_t root_len = strlen (d->h->mountpoint), n0 = strv_len (missing), n;
+      char *slash;
+
+      /* From the leaf up to the first directory that exists; then put
+       * them parents first.  */
+      while (strlen (p) > root_len && access (p, F_OK) < 0 && errno == ENOENT)
+        {
+          strv_append (&missing, p);
+          slash = strrchr (p, '/');
+          *slash = '\0';
+        }
+      for (n = strv_len (missing); n0 + 1 < n; n0++, n--)
+        {
+          char *t = missing[n0];
+          missing[n0] = missing[n - 1];
+          missing[n - 1] = t;
+        }
+    }
+  lc_cgroup_free (cg);
+  lc_cg_layout_free (layout);
+  if (r < 0)
+    {
+      strv_free (missing);
+      return r;
+    }
+  *ret = missing;
+  return 0;
+}
+
+int
 lc_cgroup_open (const char *path, struct lc_cgroup **ret, rv_error_t *err)
 {
   struct lc_cg_layout *layout = NULL;

@@ -106,6 +106,12 @@ int lc_cg_v2_enable_controllers (struct lc_cg_dir *dir, rv_error_t *err);
 /* Stats into a yajl generator (cgroup_stats.c).  */
 int lc_cg_stats_json (struct lc_cgroup *cg, char **ret, rv_error_t *err);
 
+/* hugetlb.<size>.LIMIT for each hugepage limit, and the reservation's
+ * hugetlb.<size>.rsvd.LIMIT where the kernel has it (LIMIT:
+ * "limit_in_bytes" on v1, "max" on v2).  */
+int lc_cg_write_hugetlb (const char *dir, const struct spec_resources *res, const char *limit,
+                         rv_error_t *err);
+
 /* rdma.max lines (the same format on v1 and v2).  */
 int lc_cg_write_rdma (const char *dir, const struct spec_resources *res, rv_error_t *err);
 /* runc's conversions of v1-shaped values for v2.  */

@@ -306,32 +306,35 @@ static int
 v1_hugetlb (struct lc_cgroup *cg, const struct spec_resources *res, rv_error_t *err)
 {
   struct lc_cg_dir *d = v1_dir (cg, "hugetlb");
+  return d ? lc_cg_write_hugetlb (d->path, res, "limit_in_bytes", err) : 0;
+}
+
+/* The same files on v1 and v2 but for their last part: "limit_in_bytes"
+ * or "max".  */
+int
+lc_cg_write_hugetlb (const char *dir, const struct spec_resources *res, const char *limit, rv_error_t *err)
+{
   bool rsvd = true;
   size_t i;
 
-  if (d == NULL)
-    return 0;
   for (i = 0; i < res->hugepage_limits_len; i++)
     {
       const struct spec_hugepage_limit *h = &res->hugepage_limits[i];
-      _cleanup_free_ char *file = xasprintf ("hugetlb.%s.limit_in_bytes", h->page_size);
-      int r = lc_cg_writef (d->path, file, err, "%" PRIu64, h->limit);
+      _cleanup_free_ char *file = xasprintf ("hugetlb.%s.%s", h->page_size, limit);
+      _cleanup_free_ char *rfile = xasprintf ("hugetlb.%s.rsvd.%s", h->page_size, limit);
+      int r = lc_cg_writef (dir, file, err, "%" PRIu64, h->limit);
       if (r < 0)
         return r;
       /* Reservations (5.7+) get the same limit, so a mapping cannot
        * reserve more than it may fault in.  */
-      if (rsvd)
+      if (rsvd && lc_cg_exists (dir, rfile))
         {
-          _cleanup_free_ char *rfile = xasprintf ("hugetlb.%s.rsvd.limit_in_bytes", h->page_size);
-          if (lc_cg_exists (d->path, rfile))
-            {
-              r = lc_cg_writef (d->path, rfile, err, "%" PRIu64, h->limit);
-              if (r < 0)
-                return r;
-            }
-          else
-            rsvd = false;
+          r = lc_cg_writef (dir, rfile, err, "%" PRIu64, h->limit);
+          if (r < 0)
+            return r;
         }
+      else
+        rsvd = false;
     }
   return 0;
 }

@@ -289,31 +289,6 @@ v2_io (const char *dir, const struct spec_block_io *b, rv_error_t *err)
 }
 
 static int
-v2_hugetlb (const char *dir, const struct spec_resources *res, rv_error_t *err)
-{
-  bool rsvd = true;
-  size_t i;
-  for (i = 0; i < res->hugepage_limits_len; i++)
-    {
-      const struct spec_hugepage_limit *h = &res->hugepage_limits[i];
-      _cleanup_free_ char *file = xasprintf ("hugetlb.%s.max", h->page_size);
-      _cleanup_free_ char *rfile = xasprintf ("hugetlb.%s.rsvd.max", h->page_size);
-      int r = lc_cg_writef (dir, file, err, "%" PRIu64, h->limit);
-      if (r < 0)
-        return r;
-      if (rsvd && lc_cg_exists (dir, rfile))
-        {
-          r = lc_cg_writef (dir, rfile, err, "%" PRIu64, h->limit);
-          if (r < 0)
-            return r;
-        }
-      else
-        rsvd = false;
-    }
-  return 0;
-}
-
-static int
 v2_devices (struct lc_cg_dir *d, const struct spec_resources *res, rv_error_t *err)
 {
   _cleanup_free_ struct lc_dev_rule *rules = NULL;
@@ -387,7 +362,7 @@ lc_cg_v2_apply (struct lc_cgroup *cg, struct lc_cg_dir *d, const struct spec_res
   if (r == 0 && res->cpu && mine (cg, d, "cpuset", v2_host))
     r = v2_cpuset (dir, res->cpu, err);
   if (r == 0 && res->hugepage_limits_len > 0 && mine (cg, d, "hugetlb", v2_host))
-    r = v2_hugetlb (dir, res, err);
+    r = lc_cg_write_hugetlb (dir, res, "max", err);
   if (r == 0 && res->rdma_len > 0 && mine (cg, d, "rdma", v2_host))
     r = lc_cg_write_rdma (dir, res, err);
   if (r == 0 && res->unified_len > 0)

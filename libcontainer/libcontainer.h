@@ -117,6 +117,11 @@ struct lc_cgroup;
  * process).  */
 int lc_cgroup_create (const char *path, const struct spec_resources *resources, pid_t pid,
                       struct lc_cgroup **ret, rv_error_t *err);
+/* The directories lc_cgroup_create (PATH) would make now, in every
+ * hierarchy: those that do not exist yet, each parent before its
+ * children; an empty list when the cgroup exists everywhere.  Recorded
+ * before creating, it says what removing the cgroup may remove.  */
+int lc_cgroup_missing_dirs (const char *path, char ***ret, rv_error_t *err);
 /* Opens an existing cgroup by path without changing it.  */
 int lc_cgroup_open (const char *path, struct lc_cgroup **ret, rv_error_t *err);
 int lc_cgroup_add_pid (struct lc_cgroup *cg, pid_t pid, rv_error_t *err);

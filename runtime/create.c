@@ -57,26 +57,44 @@ send_pidfd (const char *path, pid_t pid, rv_error_t *err)
   return rt_send_fd (path, fd, "pidfd", err);
 }
 
-/* The monitor failed or died: reap it, undo what it could not.  */
+/* The monitor failed or died: reap it, undo what it could not.  A monitor
+ * that reported its failure has stopped its VM; one that died may leave
+ * children dying in the cgroup (QEMU gets SIGKILL when the monitor dies):
+ * with KILL_LEFT, what is left there is killed first.  */
 static void
 undo_create (const struct rt_global *g, const char *id, const char *bundle, const struct spec_config *config,
-             const char *host_cgroup, pid_t monitor)
+             const char *host_cgroup, char *const *cgroup_made, bool kill_left, pid_t monitor)
 {
   _cleanup_error_ rv_error_t tmp_err = NULL;
-  struct lc_cgroup *cg = NULL;
 
-  while (waitpid (monitor, NULL, 0) < 0 && errno == EINTR)
+  while (monitor > 0 && waitpid (monitor, NULL, 0) < 0 && errno == EINTR)
     ;
   rt_hooks_run_warn (config, SPEC_HOOK_POSTSTOP, id, "stopped", 0, bundle);
-  if (host_cgroup && lc_cgroup_open (host_cgroup, &cg, &tmp_err) == 0)
-    {
-      if (lc_cgroup_destroy (cg, &tmp_err) < 0)
-        rv_debug ("remove cgroup: %s", tmp_err->msg);
-      lc_cgroup_free (cg);
-    }
+  if (rt_host_cgroup_remove (host_cgroup, cgroup_made, kill_left, &tmp_err) < 0)
+    rv_debug ("remove cgroup: %s", tmp_err->msg);
   rv_error_release (&tmp_err);
   if (state_remove (g->root, id, &tmp_err) < 0)
     rv_debug ("remove state: %s", tmp_err->msg);
+}
+
+/* The monitor's PID in the record as soon as it exists, so that a delete
+ * after this create dies finds it (and waits for it) whatever it was
+ * doing.  */
+static void
+record_monitor (const struct rt_global *g, const char *id, pid_t pid)
+{
+  _cleanup_error_ rv_error_t tmp_err = NULL;
+  struct state_record *r = NULL;
+
+  if (state_load (g->root, id, &r, &tmp_err) == 0)
+    {
+      r->pid = pid;
+      (void) proc_pid_stat (pid, &r->pid_start_time, NULL);
+      (void) state_save (g->root, r, &tmp_err);
+    }
+  if (tmp_err)
+    rv_debug ("container %s: record the monitor: %s", id, tmp_err->msg);
+  state_record_free (r);
 }
 
 static int
@@ -109,6 +127,7 @@ create_container (const struct rt_global *g, const struct rt_create_opts *o, boo
 {
   _cleanup_free_ char *config_path = NULL, *config_text = NULL, *rootfs = NULL, *dir = NULL,
                       *host_cgroup = NULL;
+  _cleanup_strv_ char **cgroup_made = NULL;
   struct spec_config *config = NULL;
   struct state_record rec = { 0 }, *r = NULL;
   _cleanup_close_ int lock_fd = -1;
@@ -160,13 +179,19 @@ create_container (const struct rt_global *g, const struct rt_create_opts *o, boo
   rec.owner = user_name ();
   rec.annotations = config->annotations;
   rec.annotations_len = config->annotations_len;
+  /* The host cgroup and what of it is ours, known before anything of it
+   * exists (hostcg.c).  */
+  host_cgroup = rt_host_cgroup_path (config, o->id, g->cgroup_manager);
+  if (host_cgroup)
+    cgroup_made = rt_host_cgroup_plan (host_cgroup);
+  rec.cgroup_path = host_cgroup;
+  rec.cgroup_made = cgroup_made;
   ret = state_create (g->root, &rec, &lock_fd, err);
   free (rec.created);
   free (rec.owner);
   if (ret < 0)
     goto out;
   dir = state_dir (g->root, o->id);
-  host_cgroup = rt_host_cgroup_path (config, o->id, g->cgroup_manager);
   ret = rt_config_save (dir, config_text, len, err);
   if (ret < 0)
     {
@@ -179,7 +204,7 @@ create_container (const struct rt_global *g, const struct rt_create_opts *o, boo
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     {
       ret = rv_error_make (err, errno, "socketpair");
-      undo_create (g, o->id, o->bundle, config, NULL, -1);
+      undo_create (g, o->id, o->bundle, config, NULL, NULL, false, -1);
       goto out;
     }
   /* A signal that would end us while the monitor builds the container
@@ -197,7 +222,7 @@ create_container (const struct rt_global *g, const struct rt_create_opts *o, boo
       ret = rv_error_make (err, errno, "fork the monitor");
       close (sv[0]);
       close (sv[1]);
-      undo_create (g, o->id, o->bundle, config, NULL, -1);
+      undo_create (g, o->id, o->bundle, config, NULL, NULL, false, -1);
       sigprocmask (SIG_SETMASK, &saved, NULL);
       goto out;
     }
@@ -218,14 +243,16 @@ create_container (const struct rt_global *g, const struct rt_create_opts *o, boo
       a.own_terminal = own_terminal;
       a.sync_fd = sv[1];
       a.lock_fd = lock_fd;
+      a.creator = getppid ();
       rt_monitor_main (&a);
     }
   close (sv[1]);
+  record_monitor (g, o->id, pid);
+  (void) send (sv[0], "R", 1, MSG_NOSIGNAL);
 
   do
     n = recv (sv[0], msg, SYNC_MSG_MAX, 0);
   while (n < 0 && errno == EINTR);
-  close (sv[0]);
   msg[n > 0 ? n : 0] = '\0';
   if (n <= 0 || msg[0] != 'C')
     {
@@ -245,7 +272,8 @@ create_container (const struct rt_global *g, const struct rt_create_opts *o, boo
                               WIFSIGNALED (status) ? WTERMSIG (status) : WEXITSTATUS (status));
           pid = -1;
         }
-      undo_create (g, o->id, o->bundle, config, host_cgroup, pid);
+      close (sv[0]);
+      undo_create (g, o->id, o->bundle, config, host_cgroup, cgroup_made, pid < 0, pid);
       sigprocmask (SIG_SETMASK, &saved, NULL);
       goto out;
     }
@@ -263,17 +291,20 @@ create_container (const struct rt_global *g, const struct rt_create_opts *o, boo
           r->launcher = xstrdup (msg + 1);
           r->transport = xstrdup (sp + 1);
         }
-      r->cgroup_path = xstrdup (host_cgroup);
       ret = state_save (g->root, r, err);
     }
   if (ret == 0 && o->pidfd_socket && *o->pidfd_socket)
     ret = send_pidfd (o->pidfd_socket, pid, err);
   if (ret == 0 && o->pid_file)
     ret = write_pid_file (o->pid_file, pid, err);
+  /* The container is known: the monitor may outlive us from now on.  */
+  if (ret == 0 && send (sv[0], "A", 1, MSG_NOSIGNAL) < 0)
+    ret = rv_error_make (err, errno, "the monitor of container `%s`", o->id);
+  close (sv[0]);
   if (ret < 0)
     {
       (void) kill (pid, SIGKILL);
-      undo_create (g, o->id, o->bundle, config, host_cgroup, pid);
+      undo_create (g, o->id, o->bundle, config, host_cgroup, cgroup_made, true, pid);
       sigprocmask (SIG_SETMASK, &saved, NULL);
       goto out;
     }

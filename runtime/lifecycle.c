@@ -82,40 +82,10 @@ rt_kill (const struct rt_global *g, const struct rt_kill_opts *o, rv_error_t *er
   return ret < 0 ? ret : 0;
 }
 
-/* Empties the cgroup PATH (SIGKILL to what is left, until nothing is
- * listed) and removes it.  ENOENT is not an error.  */
-static int
-remove_cgroup (const char *path, rv_error_t *err)
-{
-  _cleanup_error_ rv_error_t tmp_err = NULL;
-  struct lc_cgroup *cg = NULL;
-  int ret = 0, i;
-
-  if (lc_cgroup_open (path, &cg, &tmp_err) < 0)
-    return 0;
-  for (i = 0; i < 100; i++)
-    {
-      _cleanup_free_ pid_t *pids = NULL;
-      size_t n = 0;
-      if (lc_cgroup_pids (cg, &pids, &n, &tmp_err) < 0 || n == 0)
-        break;
-      (void) lc_cgroup_kill (cg, SIGKILL, &tmp_err);
-      rv_error_release (&tmp_err);
-      (void) poll (NULL, 0, 20);
-    }
-  rv_error_release (&tmp_err);
-  /* A process that is gone but not reaped yet (by the engine, the
-   * subreaper of the monitor's children) still holds a v1 cgroup:
-   * destroy waits a moment for that.  */
-  if (lc_cgroup_destroy (cg, &tmp_err) < 0)
-    ret = rv_error_set (err, tmp_err->status, "%s", tmp_err->msg);
-  lc_cgroup_free (cg);
-  return ret;
-}
-
 /* Removes what a container leaves on the host once its monitor is gone:
  * what is left in its cgroup (the VM's helpers die with the monitor; with
- * the host launcher, the container's own processes are there), the cgroup, runvm's taps and filters in its network
+ * the host launcher, the container's own processes are there), what
+ * create made of the cgroup, runvm's taps and filters in its network
  * namespace.  Each step is tried; the first failure is reported.  */
 static int
 clean_host (const struct state_record *r, const struct spec_config *config, rv_error_t *err)
@@ -124,8 +94,7 @@ clean_host (const struct state_record *r, const struct spec_config *config, rv_e
   const struct spec_namespace *ns = config ? spec_namespace_find (config, "network") : NULL;
   int ret = 0;
 
-  if (r->cgroup_path)
-    ret = remove_cgroup (r->cgroup_path, err);
+  ret = rt_host_cgroup_remove (r->cgroup_path, r->cgroup_made, true, err);
 
   if (ns && ns->path && ns->path[0])
     {

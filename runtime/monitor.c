@@ -111,6 +111,19 @@ report_error (struct monitor *m, rv_error_t err)
     (void) send (m->a->sync_fd, msg, strlen (msg), MSG_NOSIGNAL);
 }
 
+/* The creator's one-byte word WANT ("R", "A"; monitor.h).  */
+static bool
+creator_says (int sync_fd, char want)
+{
+  char c = 0;
+  ssize_t n;
+
+  do
+    n = recv (sync_fd, &c, 1, 0);
+  while (n < 0 && errno == EINTR);
+  return n == 1 && c == want;
+}
+
 /* The transport as other runvm processes will find it: a socket in the
  * state directory by its name there (the directory may be too deep for
  * sun_path; see rt_transport_resolve).  */
@@ -778,6 +791,14 @@ rt_monitor_main (const struct rt_monitor_args *a)
   if (a->lock_fd >= 0)
     (void) close (a->lock_fd);
   (void) prctl (PR_SET_NAME, "runvm-monitor");
+  /* A create killed half way takes us with it (monitor.h); a creator
+   * gone before this line is seen as a new parent.  */
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != a->creator)
+    _exit (1);
+  /* Nothing is made before the record names us: a delete after the
+   * creator's death then finds us, whatever we were doing.  */
+  if (!creator_says (a->sync_fd, 'R'))
+    _exit (1);
 
   /* 1.  */
   if (setup_signals (&m, &err) < 0 || setsid () < 0 || setup_log (&m, &err) < 0)
@@ -805,9 +826,13 @@ rt_monitor_main (const struct rt_monitor_args *a)
   /* 13.  */
   transport = transport_for_state (&m);
   msg = xasprintf ("C%s %s", vm_launcher_name (m.vm), transport);
-  if (send (a->sync_fd, msg, strlen (msg), MSG_NOSIGNAL) < 0)
+  /* From here the creator's death is seen on the socket (end of file
+   * instead of "A"), and we undo our part ourselves; the creator exiting
+   * right after its "A" must not take us with it.  */
+  (void) prctl (PR_SET_PDEATHSIG, 0);
+  if (send (a->sync_fd, msg, strlen (msg), MSG_NOSIGNAL) < 0 || !creator_says (a->sync_fd, 'A'))
     {
-      /* The creator is gone: nobody knows of this container.  */
+      /* The creator is gone or failed: nobody knows of this container.  */
       teardown (&m, false);
       _exit (1);
     }

@@ -1,7 +1,9 @@
 /* The monitor: the container's process on the host (docs/lifecycle.md).
  *
- * `runvm create` forks it and waits on SYNC_FD (a SOCK_SEQPACKET socket)
- * for one message:
+ * `runvm create` forks it, records its PID and says "R" on SYNC_FD (a
+ * SOCK_SEQPACKET socket); the monitor starts only then (a create killed
+ * before leaves a record that names it).  Then create waits for one
+ * message:
  *
  *   "C<launcher> <transport>"
  *                        created: the container waits in the guest for
@@ -11,6 +13,13 @@
  *   "E<errno> <message>" the monitor failed and has undone what it made
  *                        except its cgroup (it cannot remove the cgroup
  *                        it is in); it exits right after.
+ *
+ * After "C" it waits for "A" from the creator: the container is recorded
+ * and its pid file written.  Until "C" the monitor dies with its creator
+ * (PR_SET_PDEATHSIG); after it, end of file instead of "A" (the creator
+ * died or failed) makes it undo its part and exit.  So a create killed at
+ * any moment leaves no monitor going on alone, only what `delete`
+ * removes from the record.
  *
  * After "C" it relays stdio, forwards signals, waits for the workload,
  * records its exit status, stops the VM and exits with that status.  */
@@ -38,7 +47,8 @@ struct rt_monitor_args
    * foreground): the monitor's own stdin and stdout are the terminal.  */
   bool own_terminal;
   int sync_fd;
-  int lock_fd; /* the creator's state lock: closed first thing */
+  int lock_fd;   /* the creator's state lock: closed first thing */
+  pid_t creator; /* the monitor dies with it until the creator's "A" */
 };
 
 /* Runs the monitor in the calling (just forked) process.  Never returns.  */

@@ -77,6 +77,20 @@ uint32_t rt_cpuset_count (const char *list);
  * when MANAGER is disabled.  */
 char *rt_host_cgroup_path (const struct spec_config *config, const char *id, enum rt_cgroup_manager manager);
 
+/* What creating the host cgroup PATH will make (lc_cgroup_missing_dirs),
+ * for the state record; an empty list when PATH is NULL or cannot be
+ * resolved (nothing will be removed then).  */
+char **rt_host_cgroup_plan (const char *path);
+
+/* Removes what create made of the host cgroup PATH: MADE as recorded (see
+ * state_record.cgroup_made): with KILL_LEFT, what is left in its leaves is
+ * killed (SIGKILL, until nothing is listed); then the directories go,
+ * deepest first, a leaf waited for while its last processes exit, a
+ * parent left as soon as it holds other cgroups.  MADE empty leaves the
+ * cgroup alone (it was not ours); MADE NULL (an older record) empties and
+ * removes PATH's leaf.  Missing directories are not an error.  */
+int rt_host_cgroup_remove (const char *path, char *const *made, bool kill_left, rv_error_t *err);
+
 /* The resources applied on the host: all of them except the device rules,
  * which are the guest's business (the VMM needs /dev/kvm, /dev/net/tun
  * and the vhost devices whatever the container may open).  A copy that

@@ -199,6 +199,7 @@ state_record_free (struct state_record *r)
   free (r->launcher);
   free (r->transport);
   free (r->cgroup_path);
+  strv_free (r->cgroup_made);
   free (r);
 }
 
@@ -224,6 +225,7 @@ state_record_dup (const struct state_record *r)
   d->launcher = xstrdup (r->launcher);
   d->transport = xstrdup (r->transport);
   d->cgroup_path = xstrdup (r->cgroup_path);
+  d->cgroup_made = r->cgroup_made ? strv_dup (r->cgroup_made) : NULL;
   return d;
 }
 
@@ -267,6 +269,8 @@ state_record_to_json (const struct state_record *r)
   kstr_opt (j, "launcher", r->launcher);
   kstr_opt (j, "transport", r->transport);
   kstr_opt (j, "cgroupPath", r->cgroup_path);
+  if (r->cgroup_made)
+    rt_json_kstrv (j, "cgroupMade", r->cgroup_made);
   if (r->has_exit_status)
     rt_json_kint (j, "exitStatus", r->exit_status);
   rt_json_map_close (j);
@@ -326,6 +330,32 @@ get_u64 (yajl_val obj, const char *key, uint64_t *ret, rv_error_t *err)
     return 0;
   if (!YAJL_IS_NUMBER (v) || parse_u64 (YAJL_GET_NUMBER (v), ret) < 0)
     return rv_error_set (err, EINVAL, "`%s` is not an unsigned integer", key);
+  return 0;
+}
+
+/* An optional array of strings: *RET stays NULL when KEY is absent.  */
+static int
+get_strv (yajl_val obj, const char *key, char ***ret, rv_error_t *err)
+{
+  yajl_val v = get (obj, key, yajl_t_any);
+  char **out;
+  size_t i;
+
+  if (v == NULL || YAJL_IS_NULL (v))
+    return 0;
+  if (!YAJL_IS_ARRAY (v))
+    return rv_error_set (err, EINVAL, "`%s` is not an array", key);
+  out = xcalloc (1, sizeof (char *));
+  for (i = 0; i < v->u.array.len; i++)
+    {
+      if (!YAJL_IS_STRING (v->u.array.values[i]))
+        {
+          strv_free (out);
+          return rv_error_set (err, EINVAL, "`%s[%zu]` is not a string", key, i);
+        }
+      strv_append (&out, YAJL_GET_STRING (v->u.array.values[i]));
+    }
+  *ret = out;
   return 0;
 }
 
@@ -397,6 +427,8 @@ parse_record (yajl_val root, struct state_record *r, rv_error_t *err)
     ret = get_str (priv, "transport", false, &r->transport, err);
   if (ret == 0)
     ret = get_str (priv, "cgroupPath", false, &r->cgroup_path, err);
+  if (ret == 0)
+    ret = get_strv (priv, "cgroupMade", &r->cgroup_made, err);
   if (ret < 0)
     return ret;
   if (n < 0 || n > INT_MAX)

@@ -86,6 +86,12 @@ struct state_record
    * resolved to when the container was created); NULL when runvm made
    * none (--cgroup-manager disabled).  */
   char *cgroup_path;
+  /* What creating it makes of that cgroup (lc_cgroup_missing_dirs before
+   * the monitor started): the only directories `delete` removes, and
+   * where it kills what is left.  Empty when the cgroup existed before
+   * (an engine's, or another's): then nothing of it is touched.  NULL in
+   * a record of an older runvm: the cgroup's leaf is removed.  */
+  char **cgroup_made;
   bool has_exit_status;
   int exit_status; /* the workload's: exit code, or 128+N for signal N.  */
 };

@@ -18,7 +18,6 @@
 struct host_priv
 {
   char *agent;
-  int state_fd; /* O_PATH of the state directory when its path is too long for sun_path */
 };
 
 static void
@@ -28,8 +27,6 @@ host_destroy (struct vm *vm)
   if (p == NULL)
     return;
   free (p->agent);
-  if (p->state_fd >= 0)
-    (void) close (p->state_fd);
   free (p);
   vm->priv = NULL;
 }
@@ -39,9 +36,8 @@ host_prepare (struct vm *vm, rv_error_t *err)
 {
   struct host_priv *p = xmalloc0 (sizeof (*p));
   _cleanup_free_ char *shared = NULL, *sock = NULL;
-  int r;
+  int keep_fd, r;
 
-  p->state_fd = -1;
   vm->priv = p;
   r = vm_config_find_agent (vm->config, &p->agent, err);
   if (r < 0)
@@ -50,21 +46,11 @@ host_prepare (struct vm *vm, rv_error_t *err)
   if (mkdir (shared, 0755) < 0 && errno != EEXIST)
     return rv_error_make (err, errno, "create `%s`", shared);
 
-  sock = vm_impl_state_path (vm, "agent.sock");
-  if (strlen (sock) >= sizeof (vm->transport.path))
-    {
-      /* A deep state directory (docker's): the agent binds, and every
-       * runvm process dials, the socket through an fd of the directory.  */
-      int fd = open (vm->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-      if (fd < 0)
-        return rv_error_make (err, errno, "open `%s`", vm->state_dir);
-      fd = vm_fd_above_stdio (fd);
-      if (fd < 0)
-        return rv_error_make (err, -fd, "open `%s`", vm->state_dir);
-      p->state_fd = fd;
-      free (sock);
-      sock = xasprintf ("/proc/self/fd/%d/agent.sock", fd);
-    }
+  /* A deep state directory (docker's): the agent binds, and every runvm
+   * process dials, the socket through an fd of the directory.  */
+  r = vm_impl_socket_path (vm, "agent.sock", &sock, &keep_fd, err);
+  if (r < 0)
+    return r;
   vm->transport.kind = AGENT_TRANSPORT_UNIX;
   memcpy (vm->transport.path, sock, strlen (sock) + 1);
   vm->transport_set = true;
@@ -79,7 +65,6 @@ host_start (struct vm *vm, rv_error_t *err)
   _cleanup_close_ int log_wr = -1;
   _cleanup_free_ char *listen = NULL;
   _cleanup_strv_ char **argv = NULL;
-  struct vm_spawn_opts o = { 0 };
   int r;
 
   r = vm_impl_console_open (vm, err);
@@ -100,16 +85,8 @@ host_start (struct vm *vm, rv_error_t *err)
   strv_append (&argv, "--exit-with-parent");
   if (vm->config->debug)
     strv_append (&argv, "--debug");
-  o.argv = argv;
-  o.stdin_fd = -1;
-  o.stdout_fd = log_wr;
-  o.stderr_fd = log_wr;
-  if (p->state_fd >= 0)
-    {
-      o.keep_fds = &p->state_fd;
-      o.keep_fds_len = 1;
-    }
-  return vm_impl_spawn (vm, "runvm-agent", &o, true, err);
+  return vm_impl_spawn_argv (vm, "runvm-agent", argv, log_wr, log_wr, &vm->state_fd,
+                             vm->state_fd >= 0 ? 1 : 0, true, err);
 }
 
 const struct vm_launcher_ops vm_launcher_host = {

@@ -49,6 +49,7 @@ vm_prepare (const struct vm_params *p, struct vm **ret, rv_error_t *err)
   vm->on_line = p->on_console_line;
   vm->on_line_data = p->on_console_line_data;
   vm->tap_fd = -1;
+  vm->state_fd = -1;
   vm->net_mac = xstrdup (p->net_mac);
   vm->main_child = -1;
   if (p->tap_fd >= 0)
@@ -170,6 +171,8 @@ vm_free (struct vm *vm)
   agent_conn_free (vm->agent);
   if (vm->tap_fd >= 0)
     (void) close (vm->tap_fd);
+  if (vm->state_fd >= 0)
+    (void) close (vm->state_fd);
   for (i = 0; i < vm->n_nics; i++)
     {
       (void) close (vm->nics[i].tap_fd);
@@ -235,6 +238,48 @@ vm_impl_console_open (struct vm *vm, rv_error_t *err)
 }
 
 int
+vm_impl_spawn_argv (struct vm *vm, const char *name, char *const *argv, int out_fd, int err_fd,
+                    const int *keep, size_t nkeep, bool main, rv_error_t *err)
+{
+  struct vm_spawn_opts o = { 0 };
+
+  o.argv = argv;
+  o.stdin_fd = -1;
+  o.stdout_fd = out_fd;
+  o.stderr_fd = err_fd;
+  o.keep_fds = keep;
+  o.keep_fds_len = nkeep;
+  return vm_impl_spawn (vm, name, &o, main, err);
+}
+
+int
+vm_impl_socket_path (struct vm *vm, const char *name, char **ret, int *ret_keep_fd, rv_error_t *err)
+{
+  _cleanup_free_ char *plain = vm_impl_state_path (vm, name);
+  struct sockaddr_un addr;
+
+  *ret_keep_fd = -1;
+  if (strlen (plain) < sizeof (addr.sun_path))
+    {
+      *ret = TAKE_PTR (plain);
+      return 0;
+    }
+  if (vm->state_fd < 0)
+    {
+      int fd = open (vm->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0)
+        return rv_error_make (err, errno, "open `%s`", vm->state_dir);
+      fd = vm_fd_above_stdio (fd);
+      if (fd < 0)
+        return rv_error_make (err, -fd, "open `%s`", vm->state_dir);
+      vm->state_fd = fd;
+    }
+  *ret = xasprintf ("/proc/self/fd/%d/%s", vm->state_fd, name);
+  *ret_keep_fd = vm->state_fd;
+  return 0;
+}
+
+int
 vm_impl_spawn (struct vm *vm, const char *name, const struct vm_spawn_opts *opts, bool main, rv_error_t *err)
 {
   int r;
@@ -270,114 +315,6 @@ vm_impl_listen_unix (const char *path, int *ret_fd, rv_error_t *err)
     return rv_error_make (err, errno, "listen `%s`", path);
   *ret_fd = TAKE_FD (fd);
   return 0;
-}
-
-/* Waits for FD to become writable (a non-blocking connect finishing) or
- * readable, within TIMEOUT_MS.  Returns 1, 0 on timeout, or -errno.  */
-static int
-wait_fd (int fd, short events, int timeout_ms)
-{
-  struct pollfd pfd = { .fd = fd, .events = events };
-  int r;
-  do
-    r = poll (&pfd, 1, timeout_ms);
-  while (r < 0 && errno == EINTR);
-  if (r < 0)
-    return -errno;
-  return r > 0;
-}
-
-static int
-connect_bounded (int fd, const struct sockaddr *addr, socklen_t len, int timeout_ms)
-{
-  int so_err = 0;
-  socklen_t sl = sizeof (so_err);
-  int r;
-
-  if (connect (fd, addr, len) == 0)
-    return 0;
-  if (errno != EINPROGRESS && errno != EAGAIN)
-    return -errno;
-  r = wait_fd (fd, POLLOUT, timeout_ms);
-  if (r <= 0)
-    return r == 0 ? -ETIMEDOUT : r;
-  if (getsockopt (fd, SOL_SOCKET, SO_ERROR, &so_err, &sl) < 0)
-    return -errno;
-  return -so_err;
-}
-
-/* The hybrid-vsock handshake: "CONNECT <port>\n" answered by "OK <n>\n";
- * read a byte at a time so nothing after the answer is consumed.  */
-static int
-hybrid_handshake (int fd, uint32_t port, int timeout_ms)
-{
-  char line[32];
-  size_t len = 0;
-  int n = snprintf (line, sizeof (line), "CONNECT %u\n", port), r;
-
-  if (write_all (fd, line, (size_t) n) < 0)
-    return 0;
-  while (len < sizeof (line) - 1)
-    {
-      ssize_t got;
-      r = wait_fd (fd, POLLIN, timeout_ms);
-      if (r <= 0)
-        return 0;
-      got = read (fd, line + len, 1);
-      if (got < 0 && (errno == EINTR || errno == EAGAIN))
-        continue;
-      if (got <= 0)
-        return 0; /* closed: nobody listens on the port yet */
-      if (line[len++] == '\n')
-        break;
-    }
-  line[len] = '\0';
-  if (!str_has_prefix (line, "OK ") || line[len - 1] != '\n')
-    return -EPROTO;
-  return 1;
-}
-
-int
-vm_impl_probe_agent (const struct agent_transport *t, int timeout_ms, int *ret_fd, rv_error_t *err)
-{
-  _cleanup_close_ int fd = -1;
-  int r;
-
-  if (t->kind == AGENT_TRANSPORT_VSOCK)
-    {
-      struct sockaddr_vm addr = { .svm_family = AF_VSOCK, .svm_cid = t->cid, .svm_port = t->port };
-      fd = socket (AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-      if (fd < 0)
-        return rv_error_make (err, errno, "socket AF_VSOCK");
-      r = connect_bounded (fd, (struct sockaddr *) &addr, sizeof (addr), timeout_ms);
-    }
-  else
-    {
-      struct sockaddr_un addr = { .sun_family = AF_UNIX };
-      if (strlen (t->path) >= sizeof (addr.sun_path))
-        return rv_error_set (err, ENAMETOOLONG, "agent socket path `%s` is too long", t->path);
-      memcpy (addr.sun_path, t->path, strlen (t->path) + 1);
-      fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-      if (fd < 0)
-        return rv_error_make (err, errno, "socket AF_UNIX");
-      r = connect_bounded (fd, (struct sockaddr *) &addr, sizeof (addr), timeout_ms);
-    }
-  /* Refusals of every kind mean "not up yet": the socket file does not
-   * exist, nobody listens, the guest resets the connection.  */
-  if (r < 0)
-    return 0;
-  if (t->kind == AGENT_TRANSPORT_HYBRID_VSOCK)
-    {
-      r = hybrid_handshake (fd, t->port, timeout_ms);
-      if (r < 0)
-        return rv_error_make (err, -r, "hybrid vsock `%s`: unexpected answer to CONNECT", t->path);
-      if (r == 0)
-        return 0;
-    }
-  if (fd_set_nonblock (fd, false) < 0)
-    return rv_error_make (err, errno, "agent socket");
-  *ret_fd = TAKE_FD (fd);
-  return 1;
 }
 
 static struct vm_child *
@@ -505,8 +442,8 @@ vm_impl_wait_ready (struct vm *vm, int timeout_ms, rv_error_t *err)
       else if (now >= next_probe)
         {
           int fd = -1, r;
-          r = vm_impl_probe_agent (&vm->transport, (int) (deadline - now > 1000 ? 1000 : deadline - now), &fd,
-                                   err);
+          r = agent_dial_once (&vm->transport, (int) (deadline - now > 1000 ? 1000 : deadline - now), &fd,
+                               err);
           if (r < 0)
             {
               kill_and_drain (vm);

@@ -32,7 +32,6 @@ struct qemu_priv
   uint32_t tsc_khz;
   enum vm_transport_pref transport; /* VSOCK or HYBRID */
   char *shared_dir;
-  int state_fd; /* O_PATH of the state directory, for socket paths too long for sun_path */
 };
 
 static struct qemu_priv *
@@ -53,8 +52,6 @@ qemu_destroy (struct vm *vm)
   free (p->kernel);
   free (p->initrd);
   free (p->shared_dir);
-  if (p->state_fd >= 0)
-    (void) close (p->state_fd);
   free (p);
   vm->priv = NULL;
 }
@@ -68,7 +65,6 @@ qemu_prepare (struct vm *vm, rv_error_t *err)
   char reason[160];
   int r;
 
-  p->state_fd = -1;
   vm->priv = p;
 
   r = vm_config_find_qemu (c, &p->qemu, err);
@@ -130,39 +126,6 @@ qemu_prepare (struct vm *vm, rv_error_t *err)
   return 0;
 }
 
-/* A path to NAME in the state directory that fits in sun_path: the plain
- * one when short enough, else one through /proc/self/fd of an inherited
- * O_PATH descriptor of the directory (valid in this process and in the
- * children that inherit it at the same number).  *RET_KEEP_FD gets that
- * descriptor, or -1.  */
-static int
-socket_path (struct vm *vm, const char *name, char **ret, int *ret_keep_fd, rv_error_t *err)
-{
-  struct qemu_priv *p = priv (vm);
-  _cleanup_free_ char *plain = vm_impl_state_path (vm, name);
-  struct sockaddr_un addr;
-
-  *ret_keep_fd = -1;
-  if (strlen (plain) < sizeof (addr.sun_path))
-    {
-      *ret = TAKE_PTR (plain);
-      return 0;
-    }
-  if (p->state_fd < 0)
-    {
-      int fd = open (vm->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-      if (fd < 0)
-        return rv_error_make (err, errno, "open `%s`", vm->state_dir);
-      fd = vm_fd_above_stdio (fd);
-      if (fd < 0)
-        return rv_error_make (err, -fd, "open `%s`", vm->state_dir);
-      p->state_fd = fd;
-    }
-  *ret = xasprintf ("/proc/self/fd/%d/%s", p->state_fd, name);
-  *ret_keep_fd = p->state_fd;
-  return 0;
-}
-
 /* virtiofsd parses -o values with fuse_opt: ',' separates options and '\'
  * escapes the next character.  */
 static char *
@@ -190,11 +153,10 @@ start_virtiofsd (struct vm *vm, char **ret_socket, int *ret_keep_fd, rv_error_t 
   _cleanup_close_ int listen_fd = -1, log_wr = -1;
   _cleanup_free_ char *path = NULL;
   _cleanup_strv_ char **argv = NULL;
-  struct vm_spawn_opts o = { 0 };
   struct rlimit nofile;
   int keep[2], nkeep = 0, dir_fd, r;
 
-  r = socket_path (vm, "fs.sock", &path, &dir_fd, err);
+  r = vm_impl_socket_path (vm, "fs.sock", &path, &dir_fd, err);
   if (r < 0)
     return r;
   r = vm_impl_listen_unix (path, &listen_fd, err);
@@ -247,13 +209,7 @@ start_virtiofsd (struct vm *vm, char **ret_socket, int *ret_keep_fd, rv_error_t 
     strv_append (&argv, "--rlimit-nofile=0");
 
   keep[nkeep++] = listen_fd;
-  o.argv = argv;
-  o.stdin_fd = -1;
-  o.stdout_fd = log_wr;
-  o.stderr_fd = log_wr;
-  o.keep_fds = keep;
-  o.keep_fds_len = (size_t) nkeep;
-  r = vm_impl_spawn (vm, "virtiofsd", &o, false, err);
+  r = vm_impl_spawn_argv (vm, "virtiofsd", argv, log_wr, log_wr, keep, (size_t) nkeep, false, err);
   if (r < 0)
     return r;
   *ret_socket = TAKE_PTR (path);
@@ -273,13 +229,12 @@ start_vsockd (struct vm *vm, int *ret_qemu_fd, rv_error_t *err)
   _cleanup_close_ int daemon_fd = -1, qemu_fd = -1, log_wr = -1;
   _cleanup_free_ char *uds = NULL, *plain = vm_impl_state_path (vm, "vsock.sock"), *fdarg = NULL;
   _cleanup_strv_ char **argv = NULL;
-  struct vm_spawn_opts o = { 0 };
   int keep[2], nkeep = 0, sv[2], dir_fd = -1, r;
 
   /* Other runvm processes (exec, kill) find the socket by its name in the
    * state directory; a directory too deep for sun_path is reached through
    * /proc/self/fd (socket_path), by the daemon and by them alike.  */
-  r = socket_path (vm, "vsock.sock", &uds, &dir_fd, err);
+  r = vm_impl_socket_path (vm, "vsock.sock", &uds, &dir_fd, err);
   if (r < 0)
     return r;
   /* A stale socket of an earlier VM of this state directory would make the
@@ -310,13 +265,7 @@ start_vsockd (struct vm *vm, int *ret_qemu_fd, rv_error_t *err)
   keep[nkeep++] = daemon_fd;
   if (dir_fd >= 0)
     keep[nkeep++] = dir_fd;
-  o.argv = argv;
-  o.stdin_fd = -1;
-  o.stdout_fd = log_wr;
-  o.stderr_fd = log_wr;
-  o.keep_fds = keep;
-  o.keep_fds_len = (size_t) nkeep;
-  r = vm_impl_spawn (vm, "runvm-vsockd", &o, false, err);
+  r = vm_impl_spawn_argv (vm, "runvm-vsockd", argv, log_wr, log_wr, keep, (size_t) nkeep, false, err);
   if (r < 0)
     return r;
 
@@ -338,7 +287,6 @@ qemu_start (struct vm *vm, rv_error_t *err)
   _cleanup_strv_ char **cmdline = NULL, **argv = NULL;
   _cleanup_free_ int *keep = xcalloc (4 + 2 * vm->n_nics, sizeof (int));
   struct qemu_spec spec = { 0 };
-  struct vm_spawn_opts o = { 0 };
   int fs_dir_fd = -1, r;
   size_t nkeep = 0, i;
 
@@ -425,13 +373,7 @@ qemu_start (struct vm *vm, rv_error_t *err)
     spec.vsock_fd = -1;
   argv = qemu_build_argv (&spec);
 
-  o.argv = argv;
-  o.stdin_fd = -1;
-  o.stdout_fd = serial_wr;
-  o.stderr_fd = stderr_wr;
-  o.keep_fds = keep;
-  o.keep_fds_len = nkeep;
-  r = vm_impl_spawn (vm, "qemu", &o, true, err);
+  r = vm_impl_spawn_argv (vm, "qemu", argv, serial_wr, stderr_wr, keep, nkeep, true, err);
   if (r < 0)
     return r;
   /* QEMU holds the vhost-vsock fd, and with it the CID, from here on.  */

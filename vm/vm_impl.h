@@ -33,7 +33,8 @@ struct vm
   bool transport_set;
   struct agent_conn *agent; /* the connection wait_ready made, until taken */
   char *description;
-  void *priv; /* the launcher's own */
+  int state_fd; /* O_PATH of state_dir once a socket path needs it, else -1 */
+  void *priv;   /* the launcher's own */
 };
 
 /* Opens <state>/console.log with the configured cap.  */
@@ -43,8 +44,21 @@ int vm_impl_console_open (struct vm *vm, rv_error_t *err);
 int vm_impl_spawn (struct vm *vm, const char *name, const struct vm_spawn_opts *opts, bool main,
                    rv_error_t *err);
 
+/* vm_impl_spawn of ARGV with no stdin, stdout to OUT_FD and stderr to
+ * ERR_FD (console sources), keeping the NKEEP descriptors KEEP.  */
+int vm_impl_spawn_argv (struct vm *vm, const char *name, char *const *argv, int out_fd, int err_fd,
+                        const int *keep, size_t nkeep, bool main, rv_error_t *err);
+
 /* "<state>/<name>" as a new string.  */
 char *vm_impl_state_path (const struct vm *vm, const char *name);
+
+/* A path to NAME in the state directory that fits in sun_path: the plain
+ * one when short enough, else one through /proc/self/fd of an O_PATH
+ * descriptor of the directory (vm->state_fd, valid in this process and
+ * in the children that inherit it at the same number: deep state
+ * directories such as docker's).  *RET_KEEP_FD gets that descriptor for
+ * the child to keep, or -1.  */
+int vm_impl_socket_path (struct vm *vm, const char *name, char **ret, int *ret_keep_fd, rv_error_t *err);
 
 /* A listening Unix socket at PATH (an old file there is removed), for a
  * helper to inherit: the VMM can connect before the helper runs.  */
@@ -58,9 +72,3 @@ int vm_impl_transport (struct vm *vm, struct agent_transport *ret, rv_error_t *e
 size_t vm_impl_pids (struct vm *vm, pid_t *ret, size_t max);
 size_t vm_impl_watches (struct vm *vm, struct vm_watch *ret, size_t max);
 int vm_impl_handle (struct vm *vm, int fd, enum vm_event *ret, rv_error_t *err);
-
-/* One attempt to reach the agent's port at T, bounded by TIMEOUT_MS: 1 and
- * the connected socket in *RET_FD when something accepted, 0 when it was
- * refused (not up yet), negative on an error worth giving up for.  The
- * protocol handshake is the caller's.  */
-int vm_impl_probe_agent (const struct agent_transport *t, int timeout_ms, int *ret_fd, rv_error_t *err);

@@ -57,7 +57,11 @@ void watch_stop (struct agent *a, struct watch *w);
  * The processes a backend starts must not inherit the agent's signal
  * state (SIGCHLD, SIGTERM, SIGINT, SIGHUP blocked for its signalfd,
  * SIGPIPE ignored): it forks with every signal blocked and resets the
- * child's dispositions and mask (libcontainer/signals.h).  */
+ * child's dispositions and mask (libcontainer/signals.h).
+ * A backend's error may name the call and the container itself, as
+ * libcontainer's do ("create container `x`: ..."); the agent adds that
+ * prefix only where the message does not name the container, so that the
+ * client sees it once.  */
 struct agent_backend
 {
   const char *name;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -109,6 +110,76 @@ need_backend (struct agent *a, rv_error_t *err)
   if (a->backend == NULL)
     return rv_error_set (err, ENOSYS, "this agent was built without a container backend");
   return 0;
+}
+
+/* A failed backend call's error, naming the call and the container once:
+ * libcontainer's own messages already do ("create container `x`: ..."),
+ * a backend that does not gets "VERB container `ID`: " in front.  */
+static int
+backend_failed (rv_error_t *err, const char *verb, const char *id)
+{
+  _cleanup_free_ char *named = xasprintf ("container `%s`", id);
+
+  if (*err && (*err)->msg && strstr ((*err)->msg, named))
+    return rv_error_ret (*err);
+  return rv_error_wrap (err, "%s container `%s`", verb, id);
+}
+
+/* The container ID, in state WANT unless WANT is CTR_ANY; VERB names the
+ * call in a refusal.  */
+#define CTR_ANY (-1)
+
+static int
+need_ctr_in (struct agent *a, const char *id, int want, const char *verb, struct ctr **ret, rv_error_t *err)
+{
+  struct ctr *c = NULL;
+  int r = need_ctr (a, id, &c, err);
+
+  if (r == 0 && want != CTR_ANY)
+    r = need_state (c, (enum ctr_state) want, verb, err);
+  if (r == 0)
+    *ret = c;
+  return r;
+}
+
+/* A backend function that takes the container's handle alone (start,
+ * pause, resume, destroy), by its place in struct agent_backend: read
+ * only once the container is found (without a backend there is none).  */
+#define HANDLE_OP(name) offsetof (struct agent_backend, name)
+typedef int (*handle_fn) (void *handle, rv_error_t *err);
+
+static int backend_end (int r, const char *verb, const char *id, rv_error_t *err);
+
+/* The shape of start, pause, resume and destroy: the container ID in
+ * state WANT (or CTR_ANY), the backend's OP on it; *RET is the container
+ * for the caller's change of state.  */
+static int
+handle_call (struct call_ctx *x, const char *id, int want, const char *verb, size_t op, struct ctr **ret,
+             rv_error_t *err)
+{
+  struct ctr *c = NULL;
+  handle_fn fn;
+  int r;
+
+  r = need_ctr_in (x->a, id, want, verb, &c, err);
+  if (r < 0)
+    return r;
+  memcpy (&fn, (const char *) x->a->backend + op, sizeof (fn));
+  r = backend_end (fn (c->handle, err), verb, c->id, err);
+  if (r < 0)
+    return r;
+  *ret = c;
+  return 0;
+}
+
+/* R as a backend call returned it: a failure names VERB and the
+ * container once.  The call reads best as
+ *
+ *   r = backend_end (x->a->backend->op (...), "op", id, err);  */
+static int
+backend_end (int r, const char *verb, const char *id, rv_error_t *err)
+{
+  return r < 0 ? backend_failed (err, verb, id) : 0;
 }
 
 /* process.terminal of a config.json (PATH "process") or of a process.json
@@ -233,11 +304,12 @@ do_create (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   if (r < 0)
     return rv_error_wrap (err, "create container `%s`", args->container);
 
-  r = x->a->backend->create (args, &stdio, &handle, &pid, &console, err);
+  r = backend_end (x->a->backend->create (args, &stdio, &handle, &pid, &console, err), "create",
+                   args->container, err);
   if (r < 0)
     {
       stdio_pipes_close (&pipes);
-      return rv_error_wrap (err, "create container `%s`", args->container);
+      return r;
     }
   if (terminal && console < 0)
     {
@@ -269,23 +341,14 @@ do_create (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
 static int
 do_start (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
 {
-  struct agent_container_args *args = argp;
   struct ctr *c = NULL;
-  int r;
+  int r = handle_call (x, ((struct agent_container_args *) argp)->container, CTR_CREATED, "start",
+                       HANDLE_OP (start), &c, err);
 
   (void) resp;
-  r = need_ctr (x->a, args->container, &c, err);
-  if (r < 0)
-    return r;
-  r = need_state (c, CTR_CREATED, "start", err);
-  if (r < 0)
-    return r;
-  r = x->a->backend->start (c->handle, err);
-  if (r < 0)
-    return rv_error_wrap (err, "start container `%s`", c->id);
-  if (c->state == CTR_CREATED)
+  if (r == 0 && c->state == CTR_CREATED)
     c->state = CTR_RUNNING;
-  return 0;
+  return r;
 }
 
 static int
@@ -318,11 +381,12 @@ do_exec (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = stdio_pipes_make (&args->stdio, terminal, &pipes, &stdio, err);
   if (r < 0)
     return rv_error_wrap (err, "exec in container `%s`", c->id);
-  r = x->a->backend->exec (c->handle, args->process, &stdio, &pid, &console, err);
+  r = backend_end (x->a->backend->exec (c->handle, args->process, &stdio, &pid, &console, err), "exec in",
+                   c->id, err);
   if (r < 0)
     {
       stdio_pipes_close (&pipes);
-      return rv_error_wrap (err, "exec in container `%s`", c->id);
+      return r;
     }
   if (terminal && console < 0)
     {
@@ -357,10 +421,8 @@ do_signal (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
     {
       if (!args->all && (c->init == NULL || c->init->reaped))
         return rv_error_set (err, ESRCH, "container `%s`: the init process has exited", c->id);
-      r = x->a->backend->kill (c->handle, args->signal, args->all, err);
-      if (r < 0)
-        return rv_error_wrap (err, "signal container `%s`", c->id);
-      return 0;
+      return backend_end (x->a->backend->kill (c->handle, args->signal, args->all, err), "signal", c->id,
+                          err);
     }
   r = need_proc (x->a, args->container, args->exec_id, &p, err);
   if (r < 0)
@@ -466,9 +528,9 @@ do_ps (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = need_ctr (x->a, args->container, &c, err);
   if (r < 0)
     return r;
-  r = x->a->backend->pids (c->handle, &pids, &n, err);
+  r = backend_end (x->a->backend->pids (c->handle, &pids, &n, err), "ps", c->id, err);
   if (r < 0)
-    return rv_error_wrap (err, "ps container `%s`", c->id);
+    return r;
   res->pids = xcalloc (n, sizeof (int));
   res->pids_len = n;
   for (i = 0; i < n; i++)
@@ -487,54 +549,35 @@ do_stats (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = need_ctr (x->a, args->container, &c, err);
   if (r < 0)
     return r;
-  r = x->a->backend->stats (c->handle, &res->stats, err);
-  if (r < 0)
-    return rv_error_wrap (err, "stats of container `%s`", c->id);
-  return 0;
+  return backend_end (x->a->backend->stats (c->handle, &res->stats, err), "stats of", c->id, err);
 }
 
 static int
 do_pause (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
 {
-  struct agent_container_args *args = argp;
   struct ctr *c = NULL;
-  int r;
+  int r = handle_call (x, ((struct agent_container_args *) argp)->container, CTR_RUNNING, "pause",
+                       HANDLE_OP (pause), &c, err);
 
   (void) resp;
-  r = need_ctr (x->a, args->container, &c, err);
-  if (r < 0)
-    return r;
-  r = need_state (c, CTR_RUNNING, "pause", err);
-  if (r < 0)
-    return r;
-  r = x->a->backend->pause (c->handle, err);
-  if (r < 0)
-    return rv_error_wrap (err, "pause container `%s`", c->id);
-  c->state = CTR_PAUSED;
-  return 0;
+  if (r == 0)
+    c->state = CTR_PAUSED;
+  return r;
 }
 
 static int
 do_resume (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
 {
-  struct agent_container_args *args = argp;
   struct ctr *c = NULL;
-  int r;
+  int r = handle_call (x, ((struct agent_container_args *) argp)->container, CTR_PAUSED, "resume",
+                       HANDLE_OP (resume), &c, err);
 
   (void) resp;
-  r = need_ctr (x->a, args->container, &c, err);
-  if (r < 0)
-    return r;
-  r = need_state (c, CTR_PAUSED, "resume", err);
-  if (r < 0)
-    return r;
-  r = x->a->backend->resume (c->handle, err);
-  if (r < 0)
-    return rv_error_wrap (err, "resume container `%s`", c->id);
   /* The init may have been reaped while frozen (SIGKILL works on frozen
    * tasks).  */
-  c->state = c->init && c->init->reaped ? CTR_STOPPED : CTR_RUNNING;
-  return 0;
+  if (r == 0)
+    c->state = c->init && c->init->reaped ? CTR_STOPPED : CTR_RUNNING;
+  return r;
 }
 
 static int
@@ -548,27 +591,20 @@ do_update (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = need_ctr (x->a, args->container, &c, err);
   if (r < 0)
     return r;
-  r = x->a->backend->update (c->handle, args->resources, err);
-  if (r < 0)
-    return rv_error_wrap (err, "update container `%s`", c->id);
-  return 0;
+  return backend_end (x->a->backend->update (c->handle, args->resources, err), "update", c->id, err);
 }
 
 static int
 do_destroy (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
 {
-  struct agent_container_args *args = argp;
   struct list *it, *tmp;
   struct ctr *c = NULL;
-  int r;
+  int r = handle_call (x, ((struct agent_container_args *) argp)->container, CTR_ANY, "destroy",
+                       HANDLE_OP (destroy), &c, err);
 
   (void) resp;
-  r = need_ctr (x->a, args->container, &c, err);
   if (r < 0)
     return r;
-  r = x->a->backend->destroy (c->handle, err);
-  if (r < 0)
-    return rv_error_wrap (err, "destroy container `%s`", c->id);
   /* Forgotten by id at once; processes still running stay tracked until
    * they are reaped, so that pending waits get their real status.  */
   c->destroyed = true;

@@ -530,6 +530,16 @@ cli_flag_line (const struct cli_flag *flag)
   return line;
 }
 
+int
+cli_take_id (const struct cli_ctx *ctx, const char **ret_id, rv_error_t *err)
+{
+  int ret = cli_check_args (ctx, 1, CLI_EXACT_ARGS, err);
+  if (ret < 0)
+    return ret;
+  *ret_id = ctx->argv[0];
+  return 0;
+}
+
 char *
 cli_command_help (const char *prog, const struct cli_command *cmd)
 {

@@ -116,6 +116,9 @@ enum cli_args_check
   CLI_MAX_ARGS,
 };
 int cli_check_args (const struct cli_ctx *ctx, int expected, enum cli_args_check check, rv_error_t *err);
+/* The check of a verb whose one argument is the container ID (start,
+ * state, pause, resume, delete): the ID goes to *RET_ID.  */
+int cli_take_id (const struct cli_ctx *ctx, const char **ret_id, rv_error_t *err);
 
 /* Help texts, rendered as urfave/cli renders its templates.  */
 char *cli_command_help (const char *prog, const struct cli_command *cmd);

@@ -13,13 +13,8 @@ static const struct cli_flag flags[] = {
 static int
 action (struct cli_ctx *ctx, void *opts, rv_error_t *err)
 {
-  int ret;
-
-  ret = cli_check_args (ctx, 0, CLI_EXACT_ARGS, err);
-  if (ret < 0)
-    return ret;
-  ret = rt_spec (ctx->global, opts, err);
-  return ret < 0 ? ret : 0;
+  int ret = cli_check_args (ctx, 0, CLI_EXACT_ARGS, err);
+  return ret < 0 ? ret : rt_spec (ctx->global, opts, err);
 }
 
 const struct cli_command cmd_spec = {

@@ -6,14 +6,8 @@ static int
 action (struct cli_ctx *ctx, void *opts, rv_error_t *err)
 {
   struct rt_start_opts *o = opts;
-  int ret;
-
-  ret = cli_check_args (ctx, 1, CLI_EXACT_ARGS, err);
-  if (ret < 0)
-    return ret;
-  o->id = ctx->argv[0];
-  ret = rt_start (ctx->global, o, err);
-  return ret < 0 ? ret : 0;
+  int ret = cli_take_id (ctx, &o->id, err);
+  return ret < 0 ? ret : rt_start (ctx->global, o, err);
 }
 
 const struct cli_command cmd_start = {

@@ -18,6 +18,18 @@ directory.  Cases:
                    container runs; and create on the full file system fails
                    with a clear error and leaves nothing
 
+and SIGKILL during `create` (the container's cgroupsPath below a cgroup
+an engine made, which must stay):
+
+  kill-create-hook     SIGKILL to `runvm create` while a createRuntime hook
+                       runs (the host cgroup exists, no VM yet)
+  kill-create-boot     SIGKILL to `runvm create` while the VM boots
+  kill-monitor-boot    SIGKILL to the monitor while the VM boots: create
+                       fails and leaves nothing
+  kill-create-existing SIGKILL to `runvm create` while the VM boots, with
+                       cgroupsPath naming the engine's cgroup itself:
+                       delete leaves that cgroup in place
+
 Output: TAP, then "faults: N passed, N failed".
 """
 
@@ -70,7 +82,7 @@ class Suite:
         for a in ("sh", "sleep", "echo", "cat", "dd"):
             os.symlink("busybox", os.path.join(rootfs, "bin", a))
 
-    def config(self, script, privileged=False):
+    def config(self, script, privileged=False, cgroups_path=None, hook=None):
         caps = ["CAP_KILL"] + (["CAP_SYS_ADMIN", "CAP_SYS_BOOT"] if privileged else [])
         c = {
             "ociVersion": "1.2.0",
@@ -84,6 +96,10 @@ class Suite:
         }
         if not privileged:
             c["linux"]["readonlyPaths"] = ["/proc/sysrq-trigger"]
+        if cgroups_path:
+            c["linux"]["cgroupsPath"] = cgroups_path
+        if hook:
+            c["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", hook]}]}
         with open(os.path.join(self.bundle, "config.json"), "w") as f:
             json.dump(c, f)
 
@@ -155,6 +171,7 @@ class Suite:
         return self.processes_of(cid, root)
 
     def check_stopped_then_deleted(self, root, cid, cgroup):
+        """CGROUP None: the container's cgroup is not runvm's to remove."""
         st = self.state(root, cid)
         if st.get("status") != "stopped" or st.get("pid") != 0:
             raise Failure("state after the fault: %s" % st)
@@ -167,9 +184,8 @@ class Suite:
         problems = []
         if os.path.exists(os.path.join(root, cid)):
             problems.append("state directory " + os.path.join(root, cid))
-        for h in glob.glob("/sys/fs/cgroup/*") + ["/sys/fs/cgroup"]:
-            if os.path.isdir(h + cgroup):
-                problems.append("cgroup " + h + cgroup)
+        if cgroup:
+            problems += ["cgroup " + d for d in self.cgroup_dirs(cgroup)]
         with open("/proc/self/mountinfo") as f:
             for line in f:
                 if os.path.join(root, cid) in line:
@@ -180,6 +196,125 @@ class Suite:
         st = self.state(root, cid)
         if "does not exist" not in st.get("error", ""):
             raise Failure("state after delete: %s" % st)
+
+    def recorded(self, root, cid):
+        """state.json as create wrote it (the monitor's PID while creating)."""
+        with open(os.path.join(root, cid, "state.json")) as f:
+            return json.load(f)
+
+    def cgroup_dirs(self, cgroup):
+        return [h + cgroup for h in glob.glob("/sys/fs/cgroup/*") + ["/sys/fs/cgroup"]
+                if os.path.isdir(h + cgroup)]
+
+    def engine_cgroup(self, name):
+        """A cgroup made before the container, in every hierarchy, as an
+        engine makes its parent slice."""
+        path = "/%s-%d" % (name, os.getpid())
+        for h in glob.glob("/sys/fs/cgroup/*") + ["/sys/fs/cgroup"]:
+            if os.path.exists(os.path.join(h, "cgroup.procs")):
+                os.makedirs(h + path, exist_ok=True)
+                if os.path.exists(h + "/cpuset.cpus") and os.path.exists(h + path + "/cpuset.cpus"):
+                    for f in ("cpuset.cpus", "cpuset.mems"):
+                        with open(h + path + "/" + f, "w") as out:
+                            out.write(open(h + "/" + f).read().strip() or "\n")
+        return path
+
+    def remove_engine_cgroup(self, path):
+        for d in sorted(self.cgroup_dirs(path), key=len, reverse=True):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+
+    def create_bg(self, root, cid):
+        out = open(os.path.join(self.dir, "out." + cid), "w")
+        p = subprocess.Popen([self.runvm, "--root", root, "create", "-b", self.bundle, cid],
+                             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        out.close()
+        return p
+
+    def wait_qemu(self, root, cid, creator):
+        """The monitor's PID once QEMU runs under it (the VM boots)."""
+        deadline = time.time() + 60
+        while time.time() < deadline and creator.poll() is None:
+            for monitor in self.children(creator.pid):
+                for c in self.children(monitor):
+                    try:
+                        if "qemu" in os.path.basename(os.readlink("/proc/%d/exe" % c)):
+                            # Well into the boot (the kernel's own, under
+                            # TCG, takes seconds).
+                            time.sleep(1.5)
+                            return monitor
+                    except OSError:
+                        pass
+            time.sleep(0.02)
+        raise Failure("QEMU never started under the monitor (create: %s)" % creator.poll())
+
+    def killed_create(self, root, cid, creator, cgroup, ours=True):
+        creator.kill()
+        creator.wait()
+        rec = self.recorded(root, cid)
+        if rec["runvm"].get("cgroupPath") != cgroup:
+            raise Failure("recorded cgroup %s, not %s" % (rec["runvm"].get("cgroupPath"), cgroup))
+        self.check_stopped_then_deleted(root, cid, cgroup if ours else None)
+
+    def under_engine(self, fn):
+        """A case whose container's cgroupsPath lies in a cgroup an engine
+        made: FN(root, cid, engine) runs it; the engine's cgroup must
+        outlive it."""
+        def run(root, cid):
+            engine = self.engine_cgroup("rvf-engine")
+            try:
+                fn(root, cid, engine)
+                if not self.cgroup_dirs(engine):
+                    raise Failure("the engine's cgroup %s was removed" % engine)
+            finally:
+                self.remove_engine_cgroup(engine)
+        return run
+
+    def kill_create_hook(self, root, cid, engine):
+        ready = os.path.join(self.dir, "hook." + cid)
+        cgroup = engine + "/" + cid
+        self.config("true", cgroups_path=cgroup, hook="touch %s; sleep 30" % ready)
+        creator = self.create_bg(root, cid)
+        deadline = time.time() + 60
+        while not os.path.exists(ready) and time.time() < deadline and creator.poll() is None:
+            time.sleep(0.02)
+        if not os.path.exists(ready):
+            raise Failure("the hook never ran")
+        if not self.cgroup_dirs(cgroup):
+            raise Failure("no cgroup %s while the hook runs" % cgroup)
+        self.killed_create(root, cid, creator, cgroup)
+
+    def kill_create_boot(self, root, cid, engine):
+        self.config("true", cgroups_path=engine + "/" + cid)
+        creator = self.create_bg(root, cid)
+        self.wait_qemu(root, cid, creator)
+        self.killed_create(root, cid, creator, engine + "/" + cid)
+
+    def kill_create_existing(self, root, cid, engine):
+        # cgroupsPath names the engine's cgroup itself.
+        self.config("true", cgroups_path=engine)
+        creator = self.create_bg(root, cid)
+        self.wait_qemu(root, cid, creator)
+        self.killed_create(root, cid, creator, engine, ours=False)
+
+    def kill_monitor_boot(self, root, cid, engine):
+        cgroup = engine + "/" + cid
+        self.config("true", cgroups_path=cgroup)
+        creator = self.create_bg(root, cid)
+        monitor = self.wait_qemu(root, cid, creator)
+        os.kill(monitor, signal.SIGKILL)
+        rc = creator.wait(timeout=60)
+        out = open(os.path.join(self.dir, "out." + cid)).read()
+        if rc == 0 or "killed by signal 9" not in out:
+            raise Failure("create after its monitor was killed: rc %d, %s" % (rc, out.strip()))
+        left = self.wait_gone(cid, root)
+        problems = ["process " + p for p in left] + ["cgroup " + d for d in self.cgroup_dirs(cgroup)]
+        if os.path.exists(os.path.join(root, cid)):
+            problems.append("state directory")
+        if problems:
+            raise Failure("left after the failed create: %s" % ", ".join(problems))
 
     def case(self, name, fn):
         self.n += 1
@@ -280,6 +415,10 @@ def main():
         ("kill-virtiofsd", s.kill_child("virtiofsd")),
         ("guest-panic", s.guest_panic),
         ("full-disk", s.full_disk),
+        ("kill-create-hook", s.under_engine(s.kill_create_hook)),
+        ("kill-create-boot", s.under_engine(s.kill_create_boot)),
+        ("kill-monitor-boot", s.under_engine(s.kill_monitor_boot)),
+        ("kill-create-existing", s.under_engine(s.kill_create_existing)),
     ]
     try:
         for name, fn in cases:

@@ -301,3 +301,44 @@ Test (dial, vsock_connect_is_bounded)
   cr_assert (strstr (err->msg, "vsock:1:47123") != NULL, "%s", err->msg);
   rv_error_release (&err);
 }
+
+static void
+stop_server (void)
+{
+  kill (server, SIGKILL);
+  waitpid (server, NULL, 0);
+  server = -1;
+  unlink (sock_path);
+}
+
+/* One attempt, for callers that retry on their own schedule (the
+ * launchers while the VM boots): a refusal is 0, not an error; the
+ * handshake is the same as agent_dial's.  */
+Test (dial, once_tells_a_refusal_from_an_error)
+{
+  struct agent_transport t = hybrid ();
+  rv_error_t err = NULL;
+  int fd = -1;
+
+  /* No socket yet, then a device that closes after CONNECT.  */
+  cr_assert_eq (agent_dial_once (&t, 200, &fd, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_null (err);
+  start_hybrid_server (REFUSE_FOREVER, 0);
+  msleep (100);
+  cr_assert_eq (agent_dial_once (&t, 200, &fd, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (fd, -1);
+  stop_server ();
+
+  start_hybrid_server (SLOW_OK, 0);
+  msleep (100);
+  cr_assert_eq (agent_dial_once (&t, 2000, &fd, &err), 1, "%s", err ? err->msg : "");
+  check_stream (fd);
+  close (fd);
+  stop_server ();
+
+  start_hybrid_server (GARBAGE, 0);
+  msleep (100);
+  cr_assert_eq (agent_dial_once (&t, 2000, &fd, &err), -EPROTO);
+  cr_assert (strstr (err->msg, "unexpected reply to CONNECT: `NOPE`") != NULL, "%s", err->msg);
+  rv_error_release (&err);
+}

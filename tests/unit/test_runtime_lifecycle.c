@@ -309,6 +309,80 @@ Test (runtime_lifecycle, errors_a_user_can_cause)
   tb_result_free (&r);
 }
 
+/* An error of the container's creation in the guest reaches the user with
+ * the call and the container named once, whichever layers it crossed
+ * (libcontainer, the agent, agent-client, the monitor, create).  */
+Test (runtime_lifecycle, a_failing_create_names_the_container_once)
+{
+  _cleanup_free_ char *config = path_in (t.bundle, "config.json"), *entry = path_in (t.root, "c20");
+  _cleanup_free_ char *text = NULL, *fixed = NULL;
+  struct tb_result r = { 0 };
+  rv_error_t err = NULL;
+  char *p;
+
+  tb_config (&t, "true", TB_NS_DEFAULT, "");
+  text = tb_read (config);
+  p = strstr (text, "[\"sh\", \"-c\", \"true\"]");
+  cr_assert_not_null (p);
+  *p = '\0';
+  fixed = xasprintf ("%s[\"/nonexistent\"]%s", text, p + strlen ("[\"sh\", \"-c\", \"true\"]"));
+  cr_assert_eq (write_file_atomic (config, fixed, strlen (fixed), 0644, &err), 0);
+  tb_runvm (&t, &r, NULL, "create", "-b", t.bundle, "c20", NULL);
+  cr_assert_eq (r.status, 1);
+  cr_assert (strstr (r.err,
+                     "level=error msg=\"create container `c20`: process.args: exec `/nonexistent`: No such "
+                     "file or directory\"\n")
+                 != NULL,
+             "%s", r.err);
+  cr_assert_eq (access (entry, F_OK), -1);
+  tb_result_free (&r);
+}
+
+/* `runvm create` SIGKILLed while the monitor builds the container (here:
+ * by a createRuntime hook, its grandchild): the monitor goes with it, the
+ * leftover says `stopped`, and delete removes everything, the host cgroup
+ * included.  */
+Test (runtime_lifecycle, a_create_killed_half_way_is_stopped_and_deleted_whole)
+{
+  _cleanup_free_ char *entry = path_in (t.root, "c21"), *statefile = path_in (entry, "state.json");
+  _cleanup_free_ char *text = NULL, *status = NULL;
+  struct tb_result r = { 0 };
+  pid_t pid = -1, monitor = 0;
+  const char *p;
+  int i;
+
+  tb_config (&t, "true", TB_NS_DEFAULT,
+             "\"hooks\": {\"createRuntime\": [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", "
+             "\"set -- $(cat /proc/$PPID/stat); kill -9 $4; sleep 1\"]}]},");
+  tb_runvm (&t, &r, NULL, "create", "-b", t.bundle, "c21", NULL);
+  cr_assert_eq (r.status, 137, "%d: %s", r.status, r.err);
+  tb_result_free (&r);
+
+  status = tb_status (&t, "c21", &pid);
+  cr_assert_str_eq (status, "stopped");
+  cr_assert_eq (pid, 0);
+  /* The record names the monitor, which died with its creator.  */
+  text = tb_read (statefile);
+  cr_assert_not_null (text);
+  p = strstr (text, "\"pid\": ");
+  cr_assert_not_null (p, "%s", text);
+  monitor = atoi (p + strlen ("\"pid\": "));
+  cr_assert_gt (monitor, 0, "%s", text);
+  /* Killed (not a monitor that went on alone, made the cgroup and gave
+   * up when it found nobody to report to).  */
+  i = tb_wait_pid (monitor, 10000);
+  cr_assert_eq (i, 137, "the monitor %d: %d", (int) monitor, i);
+  cr_assert (strstr (text, "\"cgroupMade\"") != NULL, "%s", text);
+
+  tb_runvm (&t, &r, NULL, "delete", "c21", NULL);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tb_result_free (&r);
+  cr_assert_eq (access (entry, F_OK), -1);
+  cr_assert_eq (access ("/sys/fs/cgroup/memory/c21", F_OK), -1);
+  cr_assert_eq (access ("/sys/fs/cgroup/unified/c21", F_OK), -1);
+  cr_assert_eq (access ("/sys/fs/cgroup/c21", F_OK), -1);
+}
+
 /* What the workload writes to its rootfs and to a bind-mounted directory
  * is on the host; a file bound read-only (docker's /etc/hosts) is read.  */
 Test (runtime_lifecycle, writes_reach_the_host_through_the_mounts)

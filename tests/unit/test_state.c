@@ -712,3 +712,54 @@ Test (state, stale_private_directories, .init = setup, .fini = teardown)
   cr_assert_eq (access (live, F_OK), 0);
   state_record_free (r);
 }
+
+/* What create made of the host cgroup survives the file: a list, an
+ * empty list (nothing was ours), or no list at all (an older record).  */
+Test (state, cgroup_made_roundtrip)
+{
+  static char *made[] = { (char *) "/sys/fs/cgroup/memory/a", (char *) "/sys/fs/cgroup/memory/a/b", NULL };
+  static char *none[] = { NULL };
+  char **lists[] = { made, none, NULL };
+  size_t i;
+
+  for (i = 0; i < 3; i++)
+    {
+      struct state_record r = { .oci_version = (char *) "1.2.0",
+                                .id = (char *) "x",
+                                .bundle = (char *) "/b",
+                                .created = (char *) "2024-01-01T00:00:00Z",
+                                .cgroup_path = (char *) "/a/b",
+                                .cgroup_made = lists[i] };
+      _cleanup_free_ char *text = state_record_to_json (&r);
+      struct state_record *back = NULL, *dup = NULL;
+      rv_error_t err = NULL;
+
+      cr_assert_eq (state_record_parse (text, strlen (text), &back, &err), 0, "%s", err ? err->msg : "");
+      dup = state_record_dup (back);
+      if (lists[i] == NULL)
+        {
+          cr_assert_null (back->cgroup_made, "%s", text);
+          cr_assert_null (dup->cgroup_made);
+        }
+      else
+        {
+          size_t j;
+          cr_assert_not_null (back->cgroup_made, "%s", text);
+          cr_assert_eq (strv_len (back->cgroup_made), strv_len (lists[i]));
+          cr_assert_eq (strv_len (dup->cgroup_made), strv_len (lists[i]));
+          for (j = 0; lists[i][j]; j++)
+            cr_assert_str_eq (back->cgroup_made[j], lists[i][j]);
+        }
+      state_record_free (back);
+      state_record_free (dup);
+    }
+  {
+    const char *bad = "{\"ociVersion\":\"1.2.0\",\"id\":\"x\",\"status\":\"creating\",\"bundle\":\"/b\","
+                      "\"runvm\":{\"created\":\"t\",\"cgroupMade\":[1]}}";
+    struct state_record *r = NULL;
+    rv_error_t err = NULL;
+    cr_assert_lt (state_record_parse (bad, strlen (bad), &r, &err), 0);
+    cr_assert (strstr (err->msg, "cgroupMade[0]") != NULL, "%s", err->msg);
+    rv_error_release (&err);
+  }
+}

@@ -393,6 +393,26 @@ def describe_items(items):
     return ["%s -t %s %s %s" % (tool, table, kind, text) for tool, table, kind, text in items]
 
 
+def scaffolding_mount(m, watch):
+    """Why mount point M is an engine's own and no leak, or None.
+
+    - /run/netns mounted on itself: netavark (podman) and `ip netns` make
+      the directory a shared mount the first time they create a named
+      namespace, so that the namespaces bound there propagate; they never
+      unmount it.  Only its entries (checked apart) can be leaks.
+    - a watched engine directory mounted on itself, as dockerd does with
+      its data root when the mount under it is not shared (a host whose /
+      is private, such as a chroot or a container): dockerd bind-mounts
+      the root on itself, makes it shared and unmounts it at shutdown
+      only when its exec root still holds its marker."""
+    if m == "/run/netns" and not os.listdir(m):
+        return "netavark and ip netns make it a shared mount and leave it"
+    for w in watch:
+        if m == os.path.join(w, "dk", "data") and os.path.isdir(os.path.join(m, "overlay2")):
+            return "dockerd's data root, made a shared mount of its own"
+    return None
+
+
 def compare(base, scope, watch=(), clean=True):
     """Compare the host with base; remove engine scaffolding and empty
     engine directories that base did not have.  watch lists directories
@@ -402,8 +422,17 @@ def compare(base, scope, watch=(), clean=True):
     now = Snapshot()
 
     for m in mounts_under(list(watch) + ["/run/netns"] + ENGINE_DIRS):
-        if m not in base.mounts:
+        if m in base.mounts:
+            continue
+        why = scaffolding_mount(m, watch)
+        if why is None:
             leaks.append("mount left: " + m)
+        elif clean:
+            res = run(["umount", m], timeout=30)
+            if res.rc != 0:
+                leaks.append("could not unmount %s: %s" % (m, res.describe()))
+            else:
+                notes.append("removed engine scaffolding: mount %s (%s)" % (m, why))
 
     for name, kind in sorted(now.links.items()):
         if name not in base.links and kind in ("bridge", "veth"):

@@ -121,6 +121,20 @@ class IptablesTest(unittest.TestCase):
         self.assertEqual(cmds[3], ["iptables", "-w", "-t", "nat", "-X", "NETAVARK-X"])
 
 
+class ScaffoldingMountTest(unittest.TestCase):
+    def test_docker_data_root_only(self):
+        with tempfile.TemporaryDirectory() as w:
+            data = os.path.join(w, "dk", "data")
+            os.makedirs(data)
+            self.assertIsNone(hoststate.scaffolding_mount(data, [w]))
+            os.makedirs(os.path.join(data, "overlay2"))
+            self.assertIsNotNone(hoststate.scaffolding_mount(data, [w]))
+            self.assertIsNone(hoststate.scaffolding_mount(data, []))
+            other = os.path.join(w, "pm", "data")
+            os.makedirs(os.path.join(other, "overlay2"))
+            self.assertIsNone(hoststate.scaffolding_mount(other, [w]))
+
+
 class TapTest(unittest.TestCase):
     def test_counts_and_last_line(self):
         out = io.StringIO()

@@ -339,8 +339,13 @@ lc_init_main (struct lc_child *c)
   char **env = NULL;
   bool setgroups;
 
-  /* Blocked since the fork (signals.h).  */
-  lc_signals_reset ();
+  /* Blocked since the fork (signals.h).  The init of a PID namespace
+   * ends on the signals that would end any other process while it waits
+   * for start, as runc's init does, until its execve.  */
+  if (getpid () == 1)
+    lc_signals_reset_waiting_init ();
+  else
+    lc_signals_reset ();
   STEP (c, "set up the file descriptors", setup_fds (c, &err));
 
   /* sync 1: the parent wrote our id maps and put us in the cgroup; the

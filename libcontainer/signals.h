@@ -22,3 +22,16 @@ pid_t lc_fork_blocked (void);
 /* In a child of lc_fork_blocked: every catchable signal to SIG_DFL, then
  * an empty mask.  */
 void lc_signals_reset (void);
+
+/* lc_signals_reset for the container's init when it is the init of a new
+ * PID namespace: until its execve, every catchable signal whose default action ends a
+ * process (terminate or dump core) ends it with _exit (128 + N).  Such an
+ * init is one the kernel protects: a signal it does not handle is
+ * dropped, so `kill <created container> TERM` would be lost and the
+ * container would stay created; runc's waiting `runc init` ends on it.
+ * The exit status is what the monitor and the engines report for a
+ * process killed by N.  execve resets every caught signal to SIG_DFL, so
+ * the workload starts with the default dispositions (the mask is left
+ * empty) and no signal is lost in between.  Signals ignored or stopping
+ * by default stay as they are.  */
+void lc_signals_reset_waiting_init (void);

@@ -355,7 +355,7 @@ Test (lc_container, processes_start_with_default_signal_state, .fini = tb_cleanu
   {
     struct spec_process p = b.p;
     /* grep itself, no shell in between: a shell sets dispositions.  */
-    char *args[] = { "/bin/grep", "-E", "^Sig(Blk|Ign)", "/proc/1/status", "/proc/self/status", NULL };
+    char *args[] = { "/bin/grep", "-E", "^Sig(Blk|Ign|Cgt)", "/proc/1/status", "/proc/self/status", NULL };
     p.args = args;
     cr_assert_eq (lc_container_exec (c, &p, io, &epid, NULL, &err), 0, "%s", err ? err->msg : "");
   }
@@ -368,7 +368,9 @@ Test (lc_container, processes_start_with_default_signal_state, .fini = tb_cleanu
     _cleanup_free_ char *want = NULL;
     want = xasprintf (
         "/proc/1/status:SigBlk:\t0000000000000000\n/proc/1/status:SigIgn:\t0000000000000000\n"
-        "/proc/self/status:SigBlk:\t0000000000000000\n/proc/self/status:SigIgn:\t0000000000000000\n");
+        "/proc/1/status:SigCgt:\t0000000000000000\n"
+        "/proc/self/status:SigBlk:\t0000000000000000\n/proc/self/status:SigIgn:\t0000000000000000\n"
+        "/proc/self/status:SigCgt:\t0000000000000000\n");
     cr_assert_str_eq (out, want, "init and exec'd process: %s (want each %s)", out, zero);
   }
   cr_assert_eq (sigprocmask (SIG_SETMASK, NULL, &now), 0);
@@ -376,6 +378,51 @@ Test (lc_container, processes_start_with_default_signal_state, .fini = tb_cleanu
 
   cr_assert_eq (lc_container_kill (c, SIGKILL, false, &err), 0, "%s", err ? err->msg : "");
   cr_assert_eq (waitpid (lc_container_pid (c), &status, 0), lc_container_pid (c));
+  cr_assert_eq (lc_container_destroy (c, &err), 0, "%s", err ? err->msg : "");
+  lc_container_free (c);
+  tb_assert_clean (&b);
+  tb_fini (&b);
+}
+
+/* The init waits for start as PID 1 of its namespace, whose signals the
+ * kernel drops unless handled: those that end a process by default end
+ * it there too, with the status of a process they killed; those ignored
+ * by default leave it waiting.  */
+Test (lc_container, waiting_init_ends_on_term, .fini = tb_cleanup)
+{
+  struct tb b;
+  struct lc_create_opts o = { 0 };
+  struct lc_container *c = NULL;
+  struct lc_stdio io = { -1, -1, -1 };
+  rv_error_t err = NULL;
+  int status, i;
+  pid_t pid, r = 0;
+
+  tb_init (&b);
+  tb_args (&b, "/bin/sleep", "1000", NULL);
+  o.id = b.id;
+  o.config = &b.c;
+  o.bundle = b.dir;
+  o.stdio = io;
+  cr_assert_eq (lc_container_create (&o, &c, &err), 0, "%s", err ? err->msg : "");
+  pid = lc_container_pid (c);
+  cr_assert_eq (lc_container_kill (c, SIGWINCH, false, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (lc_container_kill (c, SIGCHLD, false, &err), 0, "%s", err ? err->msg : "");
+  usleep (200 * 1000);
+  cr_assert_eq (waitpid (pid, &status, WNOHANG), 0, "the init ended on a signal ignored by default");
+  cr_assert_eq (lc_container_kill (c, SIGTERM, false, &err), 0, "%s", err ? err->msg : "");
+  for (i = 0; i < 100 && (r = waitpid (pid, &status, WNOHANG)) == 0; i++)
+    usleep (50 * 1000);
+  if (r == 0)
+    {
+      (void) lc_container_kill (c, SIGKILL, false, NULL);
+      (void) waitpid (pid, &status, 0);
+    }
+  cr_assert_eq (r, pid, "the init did not end on SIGTERM");
+  cr_assert (WIFEXITED (status) && WEXITSTATUS (status) == 128 + SIGTERM, "status %x", status);
+  /* Nothing to start.  */
+  cr_assert_lt (lc_container_start (c, &err), 0);
+  rv_error_release (&err);
   cr_assert_eq (lc_container_destroy (c, &err), 0, "%s", err ? err->msg : "");
   lc_container_free (c);
   tb_assert_clean (&b);

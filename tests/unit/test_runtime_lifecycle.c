@@ -4,6 +4,7 @@
  * exit codes, pid files, and the errors a user can cause.  The same
  * verbs with the qemu launcher run in tests/oci-validation.  */
 #include <criterion/criterion.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -468,4 +469,99 @@ Test (runtime_lifecycle, a_missing_kernel_or_kvm_fails_create_cleanly)
   cr_assert_eq (access (entry, F_OK), -1);
   tb_result_free (&r);
   unsetenv ("RUNVM_CONFIG");
+}
+
+/* `runvm state ID` until it says WANT, for up to MS.  */
+static bool
+status_becomes (const char *id, const char *want, int ms)
+{
+  int waited;
+  for (waited = 0; waited < ms; waited += 50)
+    {
+      pid_t pid;
+      _cleanup_free_ char *status = tb_status (&t, id, &pid);
+      if (strcmp (status, want) == 0)
+        return true;
+      poll (NULL, 0, 50);
+    }
+  return false;
+}
+
+/* A created container's init waits for start as the init of its PID
+ * namespace, which the kernel keeps from signals it does not handle:
+ * engines stop a container that never started with TERM (podman stop,
+ * docker's cleanup), as runc's waiting init ends on it.  The init ends as
+ * a process killed by the signal would be reported; a signal ignored by
+ * default leaves it waiting.  */
+Test (runtime_lifecycle, a_created_container_ends_on_term_as_with_runc)
+{
+  static const struct
+  {
+    const char *name;
+    int code; /* the monitor's status; 0: still created */
+  } cases[] = { { "TERM", 143 }, { "QUIT", 131 }, { "WINCH", 0 } };
+  _cleanup_free_ char *pidfile = path_in (t.dir, "pid");
+  struct tb_result r = { 0 };
+  size_t i;
+
+  tb_config (&t, "echo started", TB_NS_DEFAULT, "");
+  for (i = 0; i < sizeof (cases) / sizeof (cases[0]); i++)
+    {
+      _cleanup_free_ char *id = xasprintf ("csig-%d-%zu", (int) getpid (), i);
+      pid_t monitor;
+      int code;
+
+      tb_runvm (&t, &r, NULL, "create", "-b", t.bundle, "--pid-file", pidfile, id, NULL);
+      cr_assert_eq (r.status, 0, "%s", r.err);
+      tb_result_free (&r);
+      monitor = atoi (tb_read (pidfile));
+      tb_runvm (&t, &r, NULL, "kill", id, cases[i].name, NULL);
+      cr_assert_eq (r.status, 0, "kill %s: %s", cases[i].name, r.err);
+      tb_result_free (&r);
+      if (cases[i].code == 0)
+        {
+          /* Not lost either: the workload has not run.  */
+          cr_assert_not (status_becomes (id, "stopped", 1000), "%s stopped the container", cases[i].name);
+          cr_assert (status_becomes (id, "created", 1), "%s", cases[i].name);
+        }
+      else
+        {
+          cr_assert (status_becomes (id, "stopped", 10000), "%s left the container created", cases[i].name);
+          code = tb_wait_pid (monitor, 10000);
+          cr_assert_eq (code, cases[i].code, "%s: the monitor exited with %d", cases[i].name, code);
+          /* start after that: refused, as for any stopped container.  */
+          tb_runvm (&t, &r, NULL, "start", id, NULL);
+          cr_assert_eq (r.status, 1, "%s", r.err);
+          tb_result_free (&r);
+        }
+      tb_runvm (&t, &r, NULL, "delete", "--force", id, NULL);
+      cr_assert_eq (r.status, 0, "%s", r.err);
+      tb_result_free (&r);
+    }
+}
+
+/* runc on the same bundle, for comparison: its `runc init` ends on TERM
+ * and QUIT too (and waits on WINCH).  */
+Test (runtime_lifecycle, runc_ends_a_created_container_on_term)
+{
+  _cleanup_free_ char *root = path_in (t.dir, "runc"), *id = xasprintf ("csig-runc-%d", (int) getpid ());
+  _cleanup_free_ char *cmd = NULL;
+  int i, rc;
+
+  if (getenv ("RUNVM_TEST_LAUNCHER") || system ("runc --version >/dev/null 2>&1") != 0)
+    cr_skip_test ("runc is not installed (or the launcher is a VM: the comparison runs once)");
+  tb_config (&t, "echo started", TB_NS_DEFAULT, "");
+  cmd = xasprintf (
+      "runc --root %s create -b %s %s </dev/null >/dev/null 2>%s/runc.err && runc --root %s kill %s TERM",
+      root, t.bundle, id, t.dir, root, id);
+  rc = system (cmd);
+  cr_assert_eq (rc, 0, "%s", cmd);
+  free (cmd);
+  cmd = xasprintf ("runc --root %s state %s | grep -q '\"status\": \"stopped\"'", root, id);
+  for (i = 0; i < 100 && (rc = system (cmd)) != 0; i++)
+    poll (NULL, 0, 50);
+  free (cmd);
+  cmd = xasprintf ("runc --root %s delete -f %s", root, id);
+  cr_assert_eq (system (cmd), 0, "%s", cmd);
+  cr_assert_eq (rc, 0, "runc's created container did not stop on TERM");
 }

@@ -4,15 +4,17 @@
 #                       create/state/start/delete, once with the `host`
 #                       launcher (the agent as a host process) and once with
 #                       the `qemu` launcher (a VM per case, the default)
-#   make check-lifecycle   those two passes alone; the VM pass also runs the
+#   make check-lifecycle   those passes alone; the VM pass also runs the
 #                       verbs' unit tests (test_runtime_lifecycle,
-#                       test_runtime_verbs) with the qemu launcher
+#                       test_runtime_verbs) with the qemu launcher, and a
+#                       third pass runs the cases in VMs of the minimal
+#                       kernel
 #
 # Unit tests of the runtime (tests/unit/test_runtime_*.c) run with
 # check-unit.  The state root is a short directory of its own: sockets live
 # there.
 
-.PHONY: check-lifecycle check-lifecycle-host check-lifecycle-vm
+.PHONY: check-lifecycle check-lifecycle-host check-lifecycle-vm check-lifecycle-vm-min
 
 LIFECYCLE_RUN = python3 tests/oci-validation/run.py --rootfs $(OCI_B)/rootfs $(if $(OCI_FILTER),--filter $(OCI_FILTER))
 
@@ -35,7 +37,17 @@ check-lifecycle-vm: all oci-build guest $(LIFECYCLE_VM_TESTS)
 		RUNVM_TEST_LAUNCHER=qemu RUNVM_BUILDDIR=$(abspath $(B)) $$t -j1 --timeout 300 || exit 1; \
 	done
 
-check-lifecycle: check-lifecycle-host check-lifecycle-vm
+# The OCI cases once more in VMs of the minimal kernel (vm/guest/min.config),
+# chosen as a user chooses it: the `guest` key of the runvm configuration.
+check-lifecycle-vm-min: all oci-build guest-kernel
+	@root=$$(mktemp -d /tmp/rvlc.XXXXXX) && \
+	printf '{"guest": "min"}\n' > $$root/config.json && \
+	echo "oci-validation: runvm create/start/delete, qemu launcher, minimal kernel" && \
+	RUNVM_CONFIG=$$root/config.json $(LIFECYCLE_RUN) --vm --timeout 180 \
+		--cli "$(abspath $(B))/bin/runvm --root $$root/state"; rc=$$?; \
+	rm -rf $$root; exit $$rc
+
+check-lifecycle: check-lifecycle-host check-lifecycle-vm check-lifecycle-vm-min
 
 check-oci:: check-lifecycle
 

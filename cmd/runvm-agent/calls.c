@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -112,74 +111,36 @@ need_backend (struct agent *a, rv_error_t *err)
   return 0;
 }
 
-/* A failed backend call's error, naming the call and the container once:
- * libcontainer's own messages already do ("create container `x`: ..."),
- * a backend that does not gets "VERB container `ID`: " in front.  */
+/* R as a backend call returned it.  A failure names the call and the
+ * container once: libcontainer's own messages already do ("create
+ * container `x`: ..."), a backend that does not gets "VERB container
+ * `ID`: " in front.  */
 static int
-backend_failed (rv_error_t *err, const char *verb, const char *id)
+backend_result (int r, const char *verb, const char *id, rv_error_t *err)
 {
-  _cleanup_free_ char *named = xasprintf ("container `%s`", id);
+  _cleanup_free_ char *named = NULL;
 
+  if (r >= 0)
+    return 0;
+  named = xasprintf ("container `%s`", id);
   if (*err && (*err)->msg && strstr ((*err)->msg, named))
     return rv_error_ret (*err);
   return rv_error_wrap (err, "%s container `%s`", verb, id);
 }
 
-/* The container ID, in state WANT unless WANT is CTR_ANY; VERB names the
- * call in a refusal.  */
-#define CTR_ANY (-1)
-
+/* The container ID in state WANT, for a call named VERB.  */
 static int
-need_ctr_in (struct agent *a, const char *id, int want, const char *verb, struct ctr **ret, rv_error_t *err)
+need_ctr_in (struct agent *a, const char *id, enum ctr_state want, const char *verb, struct ctr **ret,
+             rv_error_t *err)
 {
   struct ctr *c = NULL;
   int r = need_ctr (a, id, &c, err);
 
-  if (r == 0 && want != CTR_ANY)
-    r = need_state (c, (enum ctr_state) want, verb, err);
+  if (r == 0)
+    r = need_state (c, want, verb, err);
   if (r == 0)
     *ret = c;
   return r;
-}
-
-/* A backend function that takes the container's handle alone (start,
- * pause, resume, destroy), by its place in struct agent_backend: read
- * only once the container is found (without a backend there is none).  */
-#define HANDLE_OP(name) offsetof (struct agent_backend, name)
-typedef int (*handle_fn) (void *handle, rv_error_t *err);
-
-static int backend_end (int r, const char *verb, const char *id, rv_error_t *err);
-
-/* The shape of start, pause, resume and destroy: the container ID in
- * state WANT (or CTR_ANY), the backend's OP on it; *RET is the container
- * for the caller's change of state.  */
-static int
-handle_call (struct call_ctx *x, const char *id, int want, const char *verb, size_t op, struct ctr **ret,
-             rv_error_t *err)
-{
-  struct ctr *c = NULL;
-  handle_fn fn;
-  int r;
-
-  r = need_ctr_in (x->a, id, want, verb, &c, err);
-  if (r < 0)
-    return r;
-  memcpy (&fn, (const char *) x->a->backend + op, sizeof (fn));
-  r = backend_end (fn (c->handle, err), verb, c->id, err);
-  if (r < 0)
-    return r;
-  *ret = c;
-  return 0;
-}
-
-/* R as a backend call returned it: a failure names VERB and the
- * container once.  The call reads best as
- *
- *   r = backend_end (x->a->backend->op (...), "op", id, err);  */
-static int
-backend_end (int r, const char *verb, const char *id, rv_error_t *err)
-{
-  return r < 0 ? backend_failed (err, verb, id) : 0;
 }
 
 /* process.terminal of a config.json (PATH "process") or of a process.json
@@ -304,8 +265,8 @@ do_create (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   if (r < 0)
     return rv_error_wrap (err, "create container `%s`", args->container);
 
-  r = backend_end (x->a->backend->create (args, &stdio, &handle, &pid, &console, err), "create",
-                   args->container, err);
+  r = backend_result (x->a->backend->create (args, &stdio, &handle, &pid, &console, err), "create",
+                      args->container, err);
   if (r < 0)
     {
       stdio_pipes_close (&pipes);
@@ -341,14 +302,20 @@ do_create (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
 static int
 do_start (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
 {
+  struct agent_container_args *args = argp;
   struct ctr *c = NULL;
-  int r = handle_call (x, ((struct agent_container_args *) argp)->container, CTR_CREATED, "start",
-                       HANDLE_OP (start), &c, err);
+  int r;
 
   (void) resp;
-  if (r == 0 && c->state == CTR_CREATED)
+  r = need_ctr_in (x->a, args->container, CTR_CREATED, "start", &c, err);
+  if (r < 0)
+    return r;
+  r = backend_result (x->a->backend->start (c->handle, err), "start", c->id, err);
+  if (r < 0)
+    return r;
+  if (c->state == CTR_CREATED)
     c->state = CTR_RUNNING;
-  return r;
+  return 0;
 }
 
 static int
@@ -381,8 +348,8 @@ do_exec (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = stdio_pipes_make (&args->stdio, terminal, &pipes, &stdio, err);
   if (r < 0)
     return rv_error_wrap (err, "exec in container `%s`", c->id);
-  r = backend_end (x->a->backend->exec (c->handle, args->process, &stdio, &pid, &console, err), "exec in",
-                   c->id, err);
+  r = backend_result (x->a->backend->exec (c->handle, args->process, &stdio, &pid, &console, err), "exec in",
+                      c->id, err);
   if (r < 0)
     {
       stdio_pipes_close (&pipes);
@@ -421,8 +388,8 @@ do_signal (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
     {
       if (!args->all && (c->init == NULL || c->init->reaped))
         return rv_error_set (err, ESRCH, "container `%s`: the init process has exited", c->id);
-      return backend_end (x->a->backend->kill (c->handle, args->signal, args->all, err), "signal", c->id,
-                          err);
+      return backend_result (x->a->backend->kill (c->handle, args->signal, args->all, err), "signal", c->id,
+                             err);
     }
   r = need_proc (x->a, args->container, args->exec_id, &p, err);
   if (r < 0)
@@ -528,7 +495,7 @@ do_ps (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = need_ctr (x->a, args->container, &c, err);
   if (r < 0)
     return r;
-  r = backend_end (x->a->backend->pids (c->handle, &pids, &n, err), "ps", c->id, err);
+  r = backend_result (x->a->backend->pids (c->handle, &pids, &n, err), "ps", c->id, err);
   if (r < 0)
     return r;
   res->pids = xcalloc (n, sizeof (int));
@@ -549,35 +516,45 @@ do_stats (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = need_ctr (x->a, args->container, &c, err);
   if (r < 0)
     return r;
-  return backend_end (x->a->backend->stats (c->handle, &res->stats, err), "stats of", c->id, err);
+  return backend_result (x->a->backend->stats (c->handle, &res->stats, err), "stats of", c->id, err);
 }
 
 static int
 do_pause (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
 {
+  struct agent_container_args *args = argp;
   struct ctr *c = NULL;
-  int r = handle_call (x, ((struct agent_container_args *) argp)->container, CTR_RUNNING, "pause",
-                       HANDLE_OP (pause), &c, err);
+  int r;
 
   (void) resp;
-  if (r == 0)
-    c->state = CTR_PAUSED;
-  return r;
+  r = need_ctr_in (x->a, args->container, CTR_RUNNING, "pause", &c, err);
+  if (r < 0)
+    return r;
+  r = backend_result (x->a->backend->pause (c->handle, err), "pause", c->id, err);
+  if (r < 0)
+    return r;
+  c->state = CTR_PAUSED;
+  return 0;
 }
 
 static int
 do_resume (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
 {
+  struct agent_container_args *args = argp;
   struct ctr *c = NULL;
-  int r = handle_call (x, ((struct agent_container_args *) argp)->container, CTR_PAUSED, "resume",
-                       HANDLE_OP (resume), &c, err);
+  int r;
 
   (void) resp;
+  r = need_ctr_in (x->a, args->container, CTR_PAUSED, "resume", &c, err);
+  if (r < 0)
+    return r;
+  r = backend_result (x->a->backend->resume (c->handle, err), "resume", c->id, err);
+  if (r < 0)
+    return r;
   /* The init may have been reaped while frozen (SIGKILL works on frozen
    * tasks).  */
-  if (r == 0)
-    c->state = c->init && c->init->reaped ? CTR_STOPPED : CTR_RUNNING;
-  return r;
+  c->state = c->init && c->init->reaped ? CTR_STOPPED : CTR_RUNNING;
+  return 0;
 }
 
 static int
@@ -591,18 +568,22 @@ do_update (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
   r = need_ctr (x->a, args->container, &c, err);
   if (r < 0)
     return r;
-  return backend_end (x->a->backend->update (c->handle, args->resources, err), "update", c->id, err);
+  return backend_result (x->a->backend->update (c->handle, args->resources, err), "update", c->id, err);
 }
 
 static int
 do_destroy (struct call_ctx *x, void *argp, void *resp, rv_error_t *err)
 {
+  struct agent_container_args *args = argp;
   struct list *it, *tmp;
   struct ctr *c = NULL;
-  int r = handle_call (x, ((struct agent_container_args *) argp)->container, CTR_ANY, "destroy",
-                       HANDLE_OP (destroy), &c, err);
+  int r;
 
   (void) resp;
+  r = need_ctr (x->a, args->container, &c, err);
+  if (r < 0)
+    return r;
+  r = backend_result (x->a->backend->destroy (c->handle, err), "destroy", c->id, err);
   if (r < 0)
     return r;
   /* Forgotten by id at once; processes still running stay tracked until

@@ -22,9 +22,6 @@ static struct tb t;
 static void
 setup (void)
 {
-  /* The host launcher unless RUNVM_TEST_LAUNCHER names another (make
-   * check-lifecycle-vm runs these tests with VMs too).  */
-  setenv ("RUNVM_LAUNCHER", getenv ("RUNVM_TEST_LAUNCHER") ? getenv ("RUNVM_TEST_LAUNCHER") : "host", 1);
   tb_init (&t);
 }
 

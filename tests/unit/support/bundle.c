@@ -27,6 +27,9 @@ tb_init (struct tb *t)
 
   if (access ("/bin/busybox", X_OK) != 0)
     cr_skip_test ("no /bin/busybox (busybox-static)");
+  /* The host launcher unless RUNVM_TEST_LAUNCHER names another (make
+   * check-lifecycle-vm runs these tests with VMs too).  */
+  setenv ("RUNVM_LAUNCHER", getenv ("RUNVM_TEST_LAUNCHER") ? getenv ("RUNVM_TEST_LAUNCHER") : "host", 1);
   /* Monitors outlive `runvm create`: as a subreaper we get their exit
    * statuses, as engines do.  */
   (void) prctl (PR_SET_CHILD_SUBREAPER, 1);

@@ -15,7 +15,9 @@ struct tb
 };
 
 /* A temporary directory with a bundle whose rootfs holds busybox and its
- * applets.  Skips the test when /bin/busybox is missing.  */
+ * applets.  Skips the test when /bin/busybox is missing.  The runvm that
+ * tb_runvm runs uses the `host` launcher, or the one RUNVM_TEST_LAUNCHER
+ * names.  */
 void tb_init (struct tb *t);
 /* Deletes every container left in the root (delete --force), then the
  * directory.  */

@@ -18,19 +18,9 @@
 #include "common/utils.h"
 #include "libcontainer/cgroup.h"
 #include "tests/unit/support/cgroup_host.h"
+#include "tests/unit/support/shell.h"
 
 static char *tmp;
-
-static void
-sh (const char *fmt, ...)
-{
-  _cleanup_free_ char *cmd = NULL;
-  va_list ap;
-  va_start (ap, fmt);
-  cmd = xvasprintf (fmt, ap);
-  va_end (ap);
-  cr_assert_eq (system (cmd), 0, "%s", cmd);
-}
 
 static char *
 slurp (const char *fmt, ...)
@@ -59,7 +49,7 @@ setup_tmp (void)
 static void
 teardown_tmp (void)
 {
-  sh ("rm -rf %s", tmp);
+  tb_sh ("rm -rf %s", tmp);
   free (tmp);
 }
 
@@ -81,13 +71,13 @@ fake_v2 (void)
   const char *const ctl[] = { "cpu", "memory", "pids", "io", "cpuset", "hugetlb", "rdma", NULL };
   size_t i;
 
-  sh ("mkdir -p %s/v2/a/b && echo 'cpu memory pids io cpuset hugetlb rdma' > %s/v2/cgroup.controllers", tmp,
-      tmp);
-  sh ("cp %s/v2/cgroup.controllers %s/v2/a/cgroup.controllers && touch %s/v2/cgroup.subtree_control "
-      "%s/v2/a/cgroup.subtree_control",
-      tmp, tmp, tmp, tmp);
+  tb_sh ("mkdir -p %s/v2/a/b && echo 'cpu memory pids io cpuset hugetlb rdma' > %s/v2/cgroup.controllers",
+         tmp, tmp);
+  tb_sh ("cp %s/v2/cgroup.controllers %s/v2/a/cgroup.controllers && touch %s/v2/cgroup.subtree_control "
+         "%s/v2/a/cgroup.subtree_control",
+         tmp, tmp, tmp, tmp);
   for (i = 0; i < ARRAY_SIZE (files); i++)
-    sh ("touch %s/v2/a/b/%s", tmp, files[i]);
+    tb_sh ("touch %s/v2/a/b/%s", tmp, files[i]);
   _cleanup_free_ char *root = xasprintf ("%s/v2", tmp);
   lc_cg_layout_add (l, 2, root, "/", ctl);
   return l;
@@ -197,17 +187,17 @@ fake_v1 (void)
   _cleanup_free_ char *c = xasprintf ("%s/cpu,cpuacct", tmp);
   _cleanup_free_ char *s = xasprintf ("%s/cpuset", tmp);
 
-  sh ("mkdir -p %s/memory/x %s/cpu,cpuacct/x %s/cpuset/x", tmp, tmp, tmp);
-  sh ("cd %s/memory/x && touch cgroup.procs memory.memsw.limit_in_bytes memory.soft_limit_in_bytes "
-      "memory.swappiness memory.oom_control && echo 9223372036854771712 > memory.limit_in_bytes",
-      tmp);
-  sh ("cd %s/cpu,cpuacct/x && touch cgroup.procs cpu.cfs_period_us cpu.cfs_quota_us cpu.rt_runtime_us "
-      "cpu.rt_period_us && echo 0 > cpu.shares",
-      tmp);
-  sh ("cd %s/cpuset && echo 0-1 > cpuset.cpus && echo 0 > cpuset.mems && cd x && touch cgroup.procs "
-      "cpuset.cpus "
-      "cpuset.mems",
-      tmp);
+  tb_sh ("mkdir -p %s/memory/x %s/cpu,cpuacct/x %s/cpuset/x", tmp, tmp, tmp);
+  tb_sh ("cd %s/memory/x && touch cgroup.procs memory.memsw.limit_in_bytes memory.soft_limit_in_bytes "
+         "memory.swappiness memory.oom_control && echo 9223372036854771712 > memory.limit_in_bytes",
+         tmp);
+  tb_sh ("cd %s/cpu,cpuacct/x && touch cgroup.procs cpu.cfs_period_us cpu.cfs_quota_us cpu.rt_runtime_us "
+         "cpu.rt_period_us && echo 0 > cpu.shares",
+         tmp);
+  tb_sh ("cd %s/cpuset && echo 0-1 > cpuset.cpus && echo 0 > cpuset.mems && cd x && touch cgroup.procs "
+         "cpuset.cpus "
+         "cpuset.mems",
+         tmp);
   lc_cg_layout_add (l, 1, m, "/", mem);
   lc_cg_layout_add (l, 1, c, "/", cpu);
   lc_cg_layout_add (l, 1, s, "/", cpuset);
@@ -262,8 +252,8 @@ Test (lc_cgroup, paths_relative_absolute_systemd, .init = setup_tmp, .fini = tea
   cr_assert_eq (lc_cgroup_open_in (l, "/", &cg, &err), 0);
   cr_assert_str_eq (cg->dirs[0].path, tmp);
   lc_cgroup_free (cg);
-  sh ("mkdir -p %s/own/slice/rel %s/abs %s/system.slice/docker-abc.scope %s/a.slice/a-b.slice/c.scope", tmp,
-      tmp, tmp, tmp);
+  tb_sh ("mkdir -p %s/own/slice/rel %s/abs %s/system.slice/docker-abc.scope %s/a.slice/a-b.slice/c.scope",
+         tmp, tmp, tmp, tmp);
   cr_assert_eq (lc_cgroup_open_in (l, "rel", &cg, &err), 0);
   cr_assert (str_has_suffix (cg->dirs[0].path, "/own/slice/rel"), "%s", cg->dirs[0].path);
   lc_cgroup_free (cg);

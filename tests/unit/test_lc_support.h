@@ -17,6 +17,7 @@
 
 #include "common/utils.h"
 #include "libcontainer/libcontainer.h"
+#include "tests/unit/support/shell.h"
 
 #define TB_MAX 24
 
@@ -40,17 +41,6 @@ struct tb
   char *masked[TB_MAX];
   char *ro[TB_MAX];
 };
-
-static inline void
-tb_sh (const char *fmt, ...)
-{
-  _cleanup_free_ char *cmd = NULL;
-  va_list ap;
-  va_start (ap, fmt);
-  cmd = xvasprintf (fmt, ap);
-  va_end (ap);
-  cr_assert_eq (system (cmd), 0, "%s", cmd);
-}
 
 static inline char **
 tb_strv (const char *first, ...)

@@ -13,19 +13,9 @@
 
 #include "common/utils.h"
 #include "runtime/rt_impl.h"
+#include "tests/unit/support/shell.h"
 
 static char *dir;
-
-static void
-sh (const char *fmt, ...)
-{
-  _cleanup_free_ char *cmd = NULL;
-  va_list ap;
-  va_start (ap, fmt);
-  cmd = xvasprintf (fmt, ap);
-  va_end (ap);
-  cr_assert_eq (system (cmd), 0, "%s", cmd);
-}
 
 static void
 setup (void)
@@ -36,10 +26,10 @@ setup (void)
   cr_assert_eq (mount ("", "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
   dir = xstrdup ("/tmp/rv-guestcfg-XXXXXX");
   cr_assert_not_null (mkdtemp (dir));
-  sh ("mkdir -p %s/b/rootfs %s/b/ovl/l1 %s/b/ovl/l2 %s/b/ovl/upper %s/b/ovl/work %s/b/ovl/up,p:er "
-      "%s/other/work "
-      "%s/state/shared",
-      dir, dir, dir, dir, dir, dir, dir, dir);
+  tb_sh ("mkdir -p %s/b/rootfs %s/b/ovl/l1 %s/b/ovl/l2 %s/b/ovl/upper %s/b/ovl/work %s/b/ovl/up,p:er "
+         "%s/other/work "
+         "%s/state/shared",
+         dir, dir, dir, dir, dir, dir, dir, dir);
 }
 
 static void
@@ -48,10 +38,10 @@ teardown (void)
   if (dir == NULL)
     return;
   /* The share's binds first: rm would reach the bundle through them.  */
-  sh ("grep -o ' %s/state/shared[^ ]*' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "
-      "\"$m\"; done; "
-      "rm -rf %s",
-      dir, dir);
+  tb_sh ("grep -o ' %s/state/shared[^ ]*' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "
+         "\"$m\"; done; "
+         "rm -rf %s",
+         dir, dir);
   free (dir);
   dir = NULL;
 }

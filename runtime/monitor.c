@@ -536,7 +536,6 @@ prepare_vm (struct monitor *m, rv_error_t *err)
   params.id = m->a->id;
   params.state_dir = m->a->state_dir;
   params.config = m->vmc;
-  params.tap_fd = -1;
   return vm_prepare (&params, &m->vm, err);
 }
 

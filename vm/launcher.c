@@ -48,20 +48,8 @@ vm_prepare (const struct vm_params *p, struct vm **ret, rv_error_t *err)
   vm->bare = p->bare;
   vm->on_line = p->on_console_line;
   vm->on_line_data = p->on_console_line_data;
-  vm->tap_fd = -1;
   vm->state_fd = -1;
-  vm->net_mac = xstrdup (p->net_mac);
   vm->main_child = -1;
-  if (p->tap_fd >= 0)
-    {
-      vm->tap_fd = fcntl (p->tap_fd, F_DUPFD_CLOEXEC, 3);
-      if (vm->tap_fd < 0)
-        {
-          r = rv_error_make (err, errno, "duplicate the tap fd");
-          vm_free (vm);
-          return r;
-        }
-    }
   r = ops->prepare (vm, err);
   if (r < 0)
     {
@@ -169,8 +157,6 @@ vm_free (struct vm *vm)
     vm->ops->destroy (vm);
   vm_console_close (&vm->console);
   agent_conn_free (vm->agent);
-  if (vm->tap_fd >= 0)
-    (void) close (vm->tap_fd);
   if (vm->state_fd >= 0)
     (void) close (vm->state_fd);
   for (i = 0; i < vm->n_nics; i++)
@@ -184,7 +170,6 @@ vm_free (struct vm *vm)
   free (vm->id);
   free (vm->state_dir);
   free (vm->ready_marker);
-  free (vm->net_mac);
   free (vm->description);
   free (vm);
 }

@@ -76,10 +76,6 @@ struct vm_params
    * times the boot with it).  */
   vm_console_line_fn on_console_line;
   void *on_console_line_data;
-  /* An open tap device to give the guest as virtio-net, -1 for none, and
-   * its MAC (NULL: QEMU's).  The launcher duplicates it.  */
-  int tap_fd;
-  const char *net_mac;
 };
 
 enum vm_watch_kind

@@ -285,7 +285,8 @@ qemu_start (struct vm *vm, rv_error_t *err)
   _cleanup_close_ int serial_wr = -1, stderr_wr = -1, vhost_fd = -1, vsock_fd = -1;
   _cleanup_free_ char *fs_socket = NULL, *name = NULL;
   _cleanup_strv_ char **cmdline = NULL, **argv = NULL;
-  _cleanup_free_ int *keep = xcalloc (4 + 2 * vm->n_nics, sizeof (int));
+  /* The vsock fd, the share's directory, each NIC's tap and vhost fds.  */
+  _cleanup_free_ int *keep = xcalloc (2 + 2 * vm->n_nics, sizeof (int));
   struct qemu_spec spec = { 0 };
   int fs_dir_fd = -1, r;
   size_t nkeep = 0, i;
@@ -339,8 +340,6 @@ qemu_start (struct vm *vm, rv_error_t *err)
     }
   if (fs_dir_fd >= 0)
     keep[nkeep++] = fs_dir_fd;
-  if (vm->tap_fd >= 0)
-    keep[nkeep++] = vm->tap_fd;
   for (i = 0; i < vm->n_nics; i++)
     {
       keep[nkeep++] = vm->nics[i].tap_fd;
@@ -362,8 +361,6 @@ qemu_start (struct vm *vm, rv_error_t *err)
   spec.cmdline = cmdline;
   spec.fs_socket = fs_socket;
   spec.fs_tag = "runvm";
-  spec.tap_fd = vm->tap_fd;
-  spec.net_mac = vm->net_mac;
   spec.nics = vm->nics;
   spec.n_nics = vm->n_nics;
   spec.sandbox = true;

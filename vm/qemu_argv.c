@@ -193,19 +193,6 @@ qemu_build_argv (const struct qemu_spec *s)
       arg2 (&argv, "-device", o);
     }
 
-  if (s->tap_fd >= 0)
-    {
-      o = opt_start ("tap");
-      qemu_opt_add (&o, "id", "net0");
-      qemu_opt_add_u64 (&o, "fd", (uint64_t) s->tap_fd);
-      arg2 (&argv, "-netdev", o);
-      o = opt_start ("virtio-net-device");
-      qemu_opt_add (&o, "netdev", "net0");
-      if (s->net_mac)
-        qemu_opt_add (&o, "mac", s->net_mac);
-      arg2 (&argv, "-device", o);
-    }
-
   for (size_t i = 0; i < s->n_nics; i++)
     {
       const struct net_qemu_nic *nic = &s->nics[i];

@@ -42,9 +42,7 @@ struct qemu_spec
   const char *fs_socket; /* virtiofsd's vhost-user socket, NULL for none */
   const char *fs_tag;
 
-  int tap_fd;          /* an open tap device for virtio-net, -1 for none */
-  const char *net_mac; /* "52:54:00:..", NULL for QEMU's choice */
-  /* More NICs, after tap_fd's (vm/net.h: net_qemu_nics).  */
+  /* virtio-net devices, each on a tap (vm/net.h: net_qemu_nics).  */
   const struct net_qemu_nic *nics;
   size_t n_nics;
 

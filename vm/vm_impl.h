@@ -18,8 +18,6 @@ struct vm
   bool bare;
   vm_console_line_fn on_line;
   void *on_line_data;
-  int tap_fd;
-  char *net_mac;
   struct net_qemu_nic *nics; /* vm_add_nics: fds our own */
   size_t n_nics;
 

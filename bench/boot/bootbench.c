@@ -77,7 +77,7 @@ static int
 boot (const struct vm_config *config, bool floor, const char *state, long long floor_kernel, struct run *r,
       rv_error_t *err)
 {
-  struct vm_params p = { .id = "bootbench", .state_dir = state, .config = config, .tap_fd = -1 };
+  struct vm_params p = { .id = "bootbench", .state_dir = state, .config = config };
   struct line_seen seen = { 0 };
   struct agent_info_result info = { 0 };
   struct agent_conn *agent = NULL;

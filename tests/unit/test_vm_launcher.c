@@ -71,7 +71,7 @@ prepare_host (const char *mode)
 {
   _cleanup_free_ char *agent = NULL;
   struct vm_config *c = vm_config_new ();
-  struct vm_params p = { .id = "c1", .state_dir = dir, .tap_fd = -1 };
+  struct vm_params p = { .id = "c1", .state_dir = dir };
   struct vm *vm = NULL;
   rv_error_t err = NULL;
 
@@ -260,7 +260,7 @@ Test (launcher, kill_leaves_no_process)
 Test (launcher, unknown_launcher_and_missing_agent)
 {
   struct vm_config *c = vm_config_new ();
-  struct vm_params p = { .id = "c1", .state_dir = dir, .tap_fd = -1, .config = c };
+  struct vm_params p = { .id = "c1", .state_dir = dir, .config = c };
   _cleanup_error_ rv_error_t err = NULL;
   struct vm *vm = NULL;
 
@@ -292,7 +292,7 @@ qemu_config (const char *qemu)
 Test (launcher, qemu_missing_kernel)
 {
   struct vm_config *c = qemu_config ("/bin/true");
-  struct vm_params p = { .id = "c1", .state_dir = dir, .tap_fd = -1, .config = c };
+  struct vm_params p = { .id = "c1", .state_dir = dir, .config = c };
   _cleanup_error_ rv_error_t err = NULL;
   struct vm *vm = NULL;
 
@@ -310,7 +310,7 @@ Test (launcher, qemu_missing_vsockd_for_hybrid)
 {
   _cleanup_free_ char *k = write_script ("vmlinuz", "k"), *i = write_script ("initrd", "i");
   struct vm_config *c = qemu_config ("/bin/true");
-  struct vm_params p = { .id = "c1", .state_dir = dir, .tap_fd = -1, .config = c };
+  struct vm_params p = { .id = "c1", .state_dir = dir, .config = c };
   _cleanup_error_ rv_error_t err = NULL;
   struct vm *vm = NULL;
 
@@ -333,7 +333,7 @@ Test (launcher, qemu_dying_at_start_is_quoted)
                               "echo \"qemu-system-x86_64: -kernel $KERNEL: bad kernel\" >&2\n"
                               "exit 1\n");
   struct vm_config *c = qemu_config (qemu);
-  struct vm_params p = { .id = "c1", .state_dir = dir, .tap_fd = -1, .config = c };
+  struct vm_params p = { .id = "c1", .state_dir = dir, .config = c };
   _cleanup_error_ rv_error_t err = NULL;
   struct vm *vm = NULL;
 
@@ -356,7 +356,7 @@ Test (launcher, qemu_dying_at_start_is_quoted)
 Test (launcher, bare_needs_a_marker)
 {
   struct vm_config *c = qemu_config ("/bin/true");
-  struct vm_params p = { .id = "c1", .state_dir = dir, .tap_fd = -1, .config = c, .bare = true };
+  struct vm_params p = { .id = "c1", .state_dir = dir, .config = c, .bare = true };
   _cleanup_error_ rv_error_t err = NULL;
   struct vm *vm = NULL;
   cr_assert_lt (vm_prepare (&p, &vm, &err), 0);

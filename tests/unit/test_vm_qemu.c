@@ -38,7 +38,6 @@ base_spec (void)
   s.vsock = QEMU_VSOCK_NONE;
   s.vhost_fd = -1;
   s.vsock_fd = -1;
-  s.tap_fd = -1;
   return s;
 }
 
@@ -142,8 +141,9 @@ Test (qemu_argv, tap_and_sandbox)
 {
   struct qemu_spec s = base_spec ();
   _cleanup_strv_ char **argv = NULL;
-  s.tap_fd = 9;
-  s.net_mac = "52:54:00:12:34:56";
+  struct net_qemu_nic nic = { .id = "net0", .tap_fd = 9, .vhost_fd = -1, .mac = "52:54:00:12:34:56" };
+  s.nics = &nic;
+  s.n_nics = 1;
   s.sandbox = true;
   argv = qemu_build_argv (&s);
   cr_assert_str_eq (find_opt (argv, "-netdev", ""), "tap,id=net0,fd=9");
@@ -151,6 +151,25 @@ Test (qemu_argv, tap_and_sandbox)
                     "virtio-net-device,netdev=net0,mac=52:54:00:12:34:56");
   cr_assert_str_eq (find_opt (argv, "-sandbox", ""),
                     "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+}
+
+Test (qemu_argv, nics_in_order_with_vhost_and_mtu)
+{
+  struct qemu_spec s = base_spec ();
+  _cleanup_strv_ char **argv = NULL;
+  struct net_qemu_nic nics[] = {
+    { .id = "net0", .tap_fd = 9, .vhost_fd = 10, .mac = "52:54:00:00:00:01", .mtu = 1400 },
+    { .id = "net1", .tap_fd = 11, .vhost_fd = -1, .mac = "52:54:00:00:00:02" },
+  };
+  s.nics = nics;
+  s.n_nics = 2;
+  argv = qemu_build_argv (&s);
+  cr_assert_str_eq (find_opt (argv, "-netdev", "tap,id=net0"), "tap,id=net0,fd=9,vhost=on,vhostfd=10");
+  cr_assert_str_eq (find_opt (argv, "-netdev", "tap,id=net1"), "tap,id=net1,fd=11");
+  cr_assert_str_eq (find_opt (argv, "-device", "virtio-net-device,netdev=net0"),
+                    "virtio-net-device,netdev=net0,mac=52:54:00:00:00:01,host_mtu=1400");
+  cr_assert_str_eq (find_opt (argv, "-device", "virtio-net-device,netdev=net1"),
+                    "virtio-net-device,netdev=net1,mac=52:54:00:00:00:02");
 }
 
 Test (qemu_argv, hostile_name_stays_one_value)

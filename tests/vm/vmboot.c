@@ -123,7 +123,7 @@ main (int argc, char **argv)
     { "run-config", required_argument, NULL, 'r' },
     { NULL, 0, NULL, 0 },
   };
-  struct vm_params params = { .tap_fd = -1 };
+  struct vm_params params = { 0 };
   struct vm_config *config = NULL;
   const char *config_path = NULL, *exec_cmd = NULL, *run_config = NULL;
   struct agent_conn *agent = NULL;
